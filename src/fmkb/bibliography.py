@@ -1,0 +1,299 @@
+"""The bibliography: parse `references.bib` with bibtexparser v2 and check it.
+
+bibtexparser is run with an empty middleware stack, so field values arrive
+exactly as written (braces, quotes, `#` concatenations). That lets us see what
+the library's own middlewares would hide: macros that are never defined, and
+fields swallowed by a missing comma. LaTeX decoding is left to the renderer,
+which only decodes the fields it shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from dataclasses import dataclass, field
+
+import bibtexparser
+from bibtexparser import model as bibmodel
+
+from .diagnostics import Diagnostic, diag
+
+
+@dataclass(frozen=True, slots=True)
+class BibEntry:
+    key: str
+    type: str  # lower case: "article", "misc", ...
+    fields: dict[str, str]  # lower-case name -> value without enclosures, macros expanded
+    line: int
+    field_lines: dict[str, int]
+
+
+@dataclass(slots=True)
+class Bibliography:
+    path: str  # as shown in diagnostics
+    entries: dict[str, BibEntry] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def arxiv_ids(self) -> dict[str, str]:
+        """arXiv id (no version) -> key, for spotting papers already present."""
+        out = {}
+        for e in self.entries.values():
+            eid = arxiv_id(e)
+            if eid:
+                out.setdefault(eid, e.key)
+        return out
+
+    def dois(self) -> dict[str, str]:
+        out = {}
+        for e in self.entries.values():
+            doi = e.fields.get("doi")
+            if doi:
+                out.setdefault(doi.lower(), e.key)
+        return out
+
+
+MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    # each inner tuple: at least one of these fields
+    "article": (("author",), ("title",), ("journal",), ("year",)),
+    "inproceedings": (("author",), ("title",), ("booktitle",), ("year",)),
+    "incollection": (("author",), ("title",), ("booktitle",), ("year",)),
+    "book": (("author", "editor"), ("title",), ("publisher",), ("year",)),
+    "misc": (("title",), ("year",), ("url", "eprint", "howpublished", "institution")),
+    "online": (("title",), ("year",), ("url", "eprint", "howpublished", "institution")),
+    "techreport": (("title",), ("year",), ("url", "eprint", "howpublished", "institution")),
+}
+
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_ARXIV_NEW = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?")
+_ARXIV_OLD = re.compile(r"[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?")
+_YEAR = re.compile(r"\d{4}")
+_FIELD_ASSIGN = re.compile(r"([A-Za-z][\w\-:.]*)\s*=")
+
+
+@contextlib.contextmanager
+def _quiet_parser():
+    """bibtexparser logs every failed block; we report them as diagnostics instead."""
+    logger = logging.getLogger("bibtexparser")
+    old = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+class _ValueError(Exception):
+    pass
+
+
+def _split_value(raw: str) -> tuple[list[tuple[str, str]], str]:
+    """Split a raw BibTeX value into pieces ('lit'|'num'|'macro', text) and the unparsed rest."""
+    pieces: list[tuple[str, str]] = []
+    s = raw.strip()
+    i = 0
+    n = len(s)
+    while True:
+        while i < n and s[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        c = s[i]
+        if c == "{":
+            depth, j = 0, i
+            while j < n:
+                if s[j] == "\\":
+                    j += 2
+                    continue
+                if s[j] == "{":
+                    depth += 1
+                elif s[j] == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j >= n:
+                raise _ValueError("unbalanced braces")
+            pieces.append(("lit", s[i + 1:j]))
+            i = j + 1
+        elif c == '"':
+            depth, j = 0, i + 1
+            while j < n and not (s[j] == '"' and depth == 0):
+                if s[j] == "{":
+                    depth += 1
+                elif s[j] == "}":
+                    depth -= 1
+                j += 1
+            if j >= n:
+                raise _ValueError("unterminated quoted value")
+            pieces.append(("lit", s[i + 1:j]))
+            i = j + 1
+        else:
+            m = re.compile(r"[^\s#,{}\"=]+").match(s, i)
+            if not m:
+                return pieces, s[i:]
+            tok = m.group()
+            pieces.append(("num" if tok.isdigit() else "macro", tok))
+            i = m.end()
+        while i < n and s[i].isspace():
+            i += 1
+        if i < n and s[i] == "#":
+            i += 1
+            continue
+        return pieces, s[i:]
+    return pieces, ""
+
+
+def parse_bibliography(text: str, shown_path: str) -> Bibliography:
+    """Parse and check a bibliography's text. Never raises on bad input."""
+    bib = Bibliography(shown_path)
+    d = bib.diagnostics
+    try:
+        with _quiet_parser():
+            library = bibtexparser.parse_string(text, parse_stack=[])
+    except Exception as e:  # the parser itself gave up: report, keep going with nothing
+        d.append(diag(shown_path, 1, 1, "bib-syntax", f"bibliography could not be parsed: {e}"))
+        return bib
+    macros: dict[str, str] = {}
+    for s in library.strings:
+        try:
+            pieces, _ = _split_value(s.value)
+            macros[s.key.lower()] = "".join(p[1] for p in pieces)
+        except _ValueError:
+            macros[s.key.lower()] = s.value
+    raw_entries: list[bibmodel.Entry] = list(library.entries)
+    for block in library.failed_blocks:
+        line = block.start_line + 1
+        kept = block.ignore_error_block
+        if isinstance(block, bibmodel.DuplicateBlockKeyBlock) and isinstance(kept, bibmodel.Entry):
+            raw_entries.append(kept)  # reported below, in line order, with the first entry's line
+        elif isinstance(block, bibmodel.DuplicateFieldKeyBlock) and isinstance(kept, bibmodel.Entry):
+            names = ", ".join(sorted(block.duplicate_keys))
+            d.append(diag(shown_path, line, 1, "bib-field-format",
+                          f"entry '{kept.key}' repeats field {names}; only one value survives",
+                          "keep one of the repeated fields"))
+            raw_entries.append(kept)
+        else:
+            err = getattr(block, "error", None)
+            err_lines = str(getattr(err, "abort_reason", None) or err or "").strip().splitlines()
+            reason = err_lines[-1].strip() if err_lines else "the block is incomplete"
+            d.append(diag(shown_path, line, 1, "bib-syntax", f"bib block does not parse: {reason}",
+                          "check braces, quotes and the commas between fields"))
+    seen_fold: dict[str, BibEntry] = {}
+    ids: dict[str, BibEntry] = {}
+    for e in sorted(raw_entries, key=lambda e: e.start_line):
+        if e.key in bib.entries:
+            first = bib.entries[e.key]
+            d.append(diag(shown_path, e.start_line + 1, 1, "bib-duplicate-key",
+                          f"duplicate key '{e.key}' (first on line {first.line})",
+                          "give one of the entries a different key, or delete the copy"))
+            continue
+        entry = _check_entry(e, macros, shown_path, d)
+        fold = entry.key.casefold()
+        if fold in seen_fold:
+            other = seen_fold[fold]
+            d.append(diag(shown_path, entry.line, 1, "bib-duplicate-key",
+                          f"key '{entry.key}' differs only in case from '{other.key}' (line {other.line})",
+                          "keys are case-sensitive in citations; rename one entry"))
+        seen_fold.setdefault(fold, entry)
+        bib.entries[entry.key] = entry
+        for label, value in (("DOI", (entry.fields.get("doi") or "").lower()), ("arXiv id", arxiv_id(entry))):
+            if not value:
+                continue
+            other = ids.get(label + value)
+            if other is not None:
+                d.append(diag(shown_path, entry.line, 1, "bib-duplicate-id",
+                              f"entry '{entry.key}' has the same {label} {value} as '{other.key}' (line {other.line})",
+                              f"cite '{other.key}' and remove this entry"))
+            else:
+                ids[label + value] = entry
+    return bib
+
+
+def arxiv_id(entry: BibEntry) -> str | None:
+    eprint = entry.fields.get("eprint", "").strip()
+    prefix = (entry.fields.get("archiveprefix") or entry.fields.get("eprinttype") or "arxiv").lower()
+    if not eprint or prefix != "arxiv":
+        return None
+    return re.sub(r"v\d+$", "", eprint)
+
+
+def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[Diagnostic]) -> BibEntry:
+    line = e.start_line + 1
+    fields: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for f in e.fields:
+        name = f.key.lower()
+        fline = (f.start_line + 1) if f.start_line is not None else line
+        lines[name] = fline
+        try:
+            pieces, rest = _split_value(f.value)
+        except _ValueError as err:
+            d.append(diag(path, fline, 1, "bib-field-format", f"field '{name}' of '{e.key}': {err}"))
+            fields[name] = f.value
+            continue
+        if rest.strip():
+            lost = _FIELD_ASSIGN.match(rest.strip())
+            if lost:
+                d.append(diag(path, fline, 1, "bib-field-format",
+                              f"field '{lost.group(1)}' of '{e.key}' is swallowed by field '{name}'",
+                              f"add a comma after the value of '{name}'"))
+            else:
+                d.append(diag(path, fline, 1, "bib-field-format",
+                              f"field '{name}' of '{e.key}' has trailing text: {rest.strip()[:40]!r}"))
+        out = []
+        for kind, val in pieces:
+            if kind == "macro":
+                low = val.lower()
+                if low in macros:
+                    out.append(macros[low])
+                elif low in MONTHS:
+                    out.append(val)
+                else:
+                    d.append(diag(path, fline, 1, "bib-field-format",
+                                  f"field '{name}' of '{e.key}' uses undefined @string macro '{val}'",
+                                  f"define it with @string{{{val} = {{...}}}} or put the value in braces"))
+                    out.append(val)
+            else:
+                out.append(val)
+        fields[name] = "".join(out)
+    entry = BibEntry(e.key, e.entry_type.lower(), fields, line, lines)
+    for group in REQUIRED.get(entry.type, ()):
+        if not any(fields.get(name, "").strip() for name in group):
+            want = " or ".join(f"'{g}'" for g in group)
+            d.append(diag(path, line, 1, "bib-missing-field", f"@{entry.type} '{e.key}' lacks {want}"))
+    year = fields.get("year")
+    if year is not None and not _YEAR.fullmatch(year.strip()):
+        d.append(diag(path, lines["year"], 1, "bib-field-format", f"year of '{e.key}' is not four digits: {year!r}"))
+    doi = fields.get("doi")
+    if doi is not None and not _DOI.fullmatch(doi.strip()):
+        hint = "write the bare DOI, e.g. 10.18653/v1/N19-1423" if "doi.org" in doi else None
+        d.append(diag(path, lines["doi"], 1, "bib-field-format", f"malformed DOI in '{e.key}': {doi!r}", hint))
+    eprint = fields.get("eprint")
+    prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").lower()
+    if eprint is not None and prefix == "arxiv":
+        if not (_ARXIV_NEW.fullmatch(eprint.strip()) or _ARXIV_OLD.fullmatch(eprint.strip())):
+            d.append(diag(path, lines["eprint"], 1, "bib-field-format", f"malformed arXiv id in '{e.key}': {eprint!r}",
+                          "use the form 2203.02155 (or hep-th/9901001 for old ids)"))
+    return entry
+
+
+def load_bibliography(path: str, shown_path: str) -> Bibliography:
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bib = Bibliography(shown_path)
+        line = raw.count(b"\n", 0, e.start) + 1
+        bib.diagnostics.append(diag(shown_path, line, 1, "bib-syntax", "bibliography is not valid UTF-8",
+                                    "save references.bib as UTF-8"))
+        text = raw.decode("utf-8", "replace")
+        parsed = parse_bibliography(text.replace("\r\n", "\n"), shown_path)
+        parsed.diagnostics[:0] = bib.diagnostics
+        return parsed
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return parse_bibliography(text.replace("\r\n", "\n").replace("\r", "\n"), shown_path)

@@ -1,0 +1,58 @@
+"""Check: run every rule over a loaded vault and bibliography."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .bibliography import Bibliography
+from .diagnostics import Diagnostic, diag, sort_key
+from .load import Vault
+from .resolve import Index, build_index, check_link, cited_items, nearest_keys
+from .schema import check_frontmatter, frontmatter_bib_keys
+
+
+@dataclass(slots=True)
+class Report:
+    diagnostics: list[Diagnostic]
+    notes: int
+    links: int
+    citations: int
+    index: Index
+    cited: dict[str, list[str]]  # bib key -> note paths citing it (front matter included)
+
+
+def check(vault: Vault, bib: Bibliography) -> Report:
+    """All diagnostics for a vault, sorted by place. Pure over its inputs."""
+    out: list[Diagnostic] = [*vault.diagnostics, *bib.diagnostics]
+    index = build_index(vault.notes, vault.files)
+    keys = bib.entries
+    cited: dict[str, list[str]] = {}
+    n_links = n_cites = 0
+    for note in vault.notes:
+        shown = vault.prefix + note.path
+        out.extend(check_frontmatter(note, shown, bib))
+        for key in frontmatter_bib_keys(note):
+            cited.setdefault(key, []).append(note.path)
+        for link in note.links:
+            n_links += 1
+            _res, problem = check_link(index, note, link)
+            if problem:
+                out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
+        for citation in note.citations:
+            for item in cited_items(citation, keys):
+                n_cites += 1
+                if item.key in keys:
+                    bucket = cited.setdefault(item.key, [])
+                    if not bucket or bucket[-1] != note.path:
+                        bucket.append(note.path)
+                    continue
+                close = nearest_keys(item.key, keys)
+                hint = f"did you mean @{' or @'.join(close)}?" if close else f"add an entry '{item.key}' to {bib.path}"
+                out.append(diag(shown, item.line, item.column, "cite-unknown",
+                                f"citation key '@{item.key}' is not in {bib.path}", hint))
+    for key, entry in keys.items():
+        if key not in cited:
+            out.append(diag(bib.path, entry.line, 1, "bib-unused", f"no note cites '{key}'",
+                            f"cite it as [@{key}] in a note, or remove the entry"))
+    out.sort(key=sort_key)
+    return Report(out, len(vault.notes), n_links, n_cites, index, cited)

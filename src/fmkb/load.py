@@ -1,0 +1,211 @@
+"""Load: read a vault's notes once, split and parse front matter, scan bodies.
+
+Each note is read and scanned exactly once; everything later stages need
+(headings, block ids, links, citations, key positions) comes out of this pass.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, diag
+from .model import Note, WikiLink
+from .scan import LineIndex, find_wikilinks, scan
+
+
+@dataclass(slots=True)
+class Vault:
+    root: str  # absolute path of the notes folder
+    prefix: str  # the notes folder relative to the repository root, for diagnostics
+    notes: list[Note] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)  # attachments: non-Markdown files, relative paths
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def normalize_text(text: str) -> str:
+    """Drop a BOM and turn CRLF/CR into LF: columns stay true, lines count once."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _frontmatter_bounds(text: str) -> tuple[int, int, int] | None:
+    """(yaml start offset, yaml end offset, body line index) or None when absent/unclosed."""
+    if not text.startswith("---"):
+        return None
+    first_nl = text.find("\n")
+    if first_nl == -1 or text[:first_nl].rstrip() != "---":
+        return None
+    pos = first_nl + 1
+    line_no = 1
+    while pos <= len(text):
+        nl = text.find("\n", pos)
+        end = len(text) if nl == -1 else nl
+        if text[pos:end].rstrip() in ("---", "..."):
+            return first_nl + 1, pos, line_no + 1
+        if nl == -1:
+            break
+        pos = nl + 1
+        line_no += 1
+    return None
+
+
+def _walk_scalars(node: yaml.Node, seen: set[int]):
+    """Yield every scalar node once, even through YAML aliases (no alias-bomb blow-up)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            yield n
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(reversed(n.value))
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in reversed(n.value):
+                stack.append(v)
+                stack.append(k)
+
+
+def parse_frontmatter(
+    text: str, relpath: str, index: LineIndex
+) -> tuple[dict[str, Any], dict[str, tuple[int, int]], list[WikiLink], int, list[Diagnostic]]:
+    """Return (meta, key positions, front-matter links, body line, diagnostics)."""
+    bounds = _frontmatter_bounds(text)
+    if bounds is None:
+        if text.startswith("---\n") or text == "---":
+            return {}, {}, [], 0, [diag(relpath, 1, 1, "frontmatter-yaml", "front matter is never closed",
+                                        "end the front matter with a line '---'")]
+        return {}, {}, [], 0, []
+    start, end, body_line = bounds
+    source = text[start:end]
+    line_base = 1  # the YAML starts on file line 2 (0-based 1)
+    loader = yaml.SafeLoader(source)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = (mark.line + line_base + 1) if mark else 2
+        col = (mark.column + 1) if mark else 1
+        problem = (e.problem or "invalid YAML").strip()
+        return {}, {}, [], body_line, [diag(relpath, line, col, "frontmatter-yaml", f"front matter YAML: {problem}")]
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as e:
+        msg = "front matter YAML is nested too deeply" if isinstance(e, RecursionError) else f"front matter YAML: {e}"
+        return {}, {}, [], body_line, [diag(relpath, 2, 1, "frontmatter-yaml", msg)]
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}, {}, [], body_line, []
+    if not isinstance(data, dict):
+        return {}, {}, [], body_line, [diag(relpath, 2, 1, "frontmatter-schema",
+                                            "front matter must be a mapping of keys to values",
+                                            "write 'key: value' lines, e.g. 'title: Scaling laws'")]
+    positions: dict[str, tuple[int, int]] = {}
+    if isinstance(node, yaml.MappingNode):
+        for k, _v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                positions.setdefault(str(k.value), (k.start_mark.line + line_base + 1, k.start_mark.column + 1))
+    links: list[WikiLink] = []
+    if "[[" in source:
+        for scalar in _walk_scalars(node, set()):
+            value = scalar.value
+            if not isinstance(value, str) or "[[" not in value:
+                continue
+            at = start + scalar.start_mark.index + (1 if scalar.style in ("'", '"') else 0)
+            if text[at:at + len(value)] == value:
+                links.extend(find_wikilinks(value, index, offset=at, in_frontmatter=True))
+            else:  # folded or escaped scalar: point at the scalar itself
+                line, col = index.position(start + scalar.start_mark.index)
+                for link in find_wikilinks(value, LineIndex(value), in_frontmatter=True):
+                    links.append(WikiLink(link.raw, link.target, link.headings, link.block, link.label,
+                                          link.embed, link.size, line, col, -1, -1, True))
+    return {str(k): v for k, v in data.items()}, positions, links, body_line, []
+
+
+def _decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = len(raw[raw.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")) + 1
+        d = diag(relpath, line, col, "file-unreadable", f"not valid UTF-8 (byte 0x{raw[e.start]:02x})",
+                 "save the file as UTF-8")
+        return raw.decode("utf-8", "replace"), [d]
+
+
+def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tuple[Note, list[Diagnostic]]:
+    """Parse one note from its bytes. Pure: no I/O, safe to run in a worker process."""
+    shown = display_path or relpath
+    text, diags = _decode(raw, shown)
+    text = normalize_text(text)
+    index = LineIndex(text)
+    meta, positions, fm_links, body_line, fm_diags = parse_frontmatter(text, shown, index)
+    diags.extend(fm_diags)
+    found = scan(text, body_line)
+    body_start = index.starts[body_line] if body_line < len(index.starts) else len(text)
+    note = Note(relpath, text, meta, body_start, positions, found.headings, found.block_ids,
+                fm_links + found.links, found.citations)
+    return note, diags
+
+
+def _inside(path: str, root: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
+
+
+def discover(root: str) -> tuple[list[str], set[str], list[str]]:
+    """(note paths, attachment paths, paths skipped as escaping) relative to `root`, sorted.
+
+    Dot-folders and dot-files are not part of the vault (`.obsidian`, `.trash`).
+    """
+    real_root = os.path.realpath(root)
+    notes: list[str] = []
+    files: set[str] = set()
+    escaping: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and _inside(os.path.join(dirpath, d), real_root))
+        rel_dir = os.path.relpath(dirpath, root)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            full = os.path.join(dirpath, name)
+            rel = rel_dir + name
+            if os.path.islink(full) and not _inside(full, real_root):
+                escaping.append(rel)
+                continue
+            if name.lower().endswith(".md"):
+                notes.append(rel)
+            else:
+                files.add(rel)
+    notes.sort()
+    return notes, files, escaping
+
+
+def load_vault(root: str, prefix: str) -> Vault:
+    """Read every note under `root` once. `prefix` is how paths are shown (e.g. 'notes/')."""
+    vault = Vault(os.path.abspath(root), prefix)
+    paths, vault.files, escaping = discover(root)
+    for rel in escaping:
+        vault.diagnostics.append(diag(prefix + rel, 1, 1, "link-outside-vault",
+                                      "symbolic link points outside the vault; not read"))
+    for rel in paths:
+        shown = prefix + rel
+        try:
+            with open(os.path.join(root, rel), "rb") as fh:
+                raw = fh.read()
+        except OSError as e:
+            vault.diagnostics.append(diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}"))
+            raw = b""
+        note, diags = load_note(rel, raw, shown)
+        vault.notes.append(note)
+        vault.diagnostics.extend(diags)
+    return vault

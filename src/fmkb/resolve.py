@@ -1,0 +1,199 @@
+"""Resolve: wiki-link targets to notes or files, headings and block ids, and
+citation keys to bib entries. Obsidian's resolution order, with stricter errors.
+
+Everything is a dictionary lookup on an index built once per vault; nothing
+here walks all notes for one link.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .model import Citation, CiteItem, Heading, Note, WikiLink
+from .scan import looks_like_key
+
+
+def _fold(s: str) -> str:
+    return unicodedata.normalize("NFC", s).casefold().strip()
+
+
+def _strip_md(path: str) -> str:
+    return path[:-3] if path.lower().endswith(".md") else path
+
+
+@dataclass(slots=True)
+class Index:
+    notes: list[Note]
+    by_path: dict[str, list[Note]] = field(default_factory=dict)  # "papers/x" (no .md)
+    by_stem: dict[str, list[Note]] = field(default_factory=dict)
+    by_suffix: dict[str, list[Note]] = field(default_factory=dict)  # "papers/x", "x/y" ...
+    by_name: dict[str, list[Note]] = field(default_factory=dict)  # titles and aliases
+    files: dict[str, list[str]] = field(default_factory=dict)  # attachments by path
+    files_by_suffix: dict[str, list[str]] = field(default_factory=dict)
+    display: dict[str, str] = field(default_factory=dict)  # folded name -> shown name, for hints
+
+
+def _add(d: dict, key: str, value) -> None:
+    bucket = d.setdefault(key, [])
+    if value not in bucket:
+        bucket.append(value)
+
+
+def build_index(notes: list[Note], files: set[str] = frozenset()) -> Index:
+    ix = Index(notes)
+    for note in notes:
+        rel = _strip_md(note.path)
+        _add(ix.by_path, _fold(rel), note)
+        _add(ix.by_stem, _fold(note.stem), note)
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            _add(ix.by_suffix, _fold("/".join(parts[i:])), note)
+        _add(ix.by_suffix, _fold(rel), note)
+        ix.display.setdefault(_fold(note.stem), note.stem)
+        for name in [note.title, *note.aliases]:
+            _add(ix.by_name, _fold(name), note)
+            ix.display.setdefault(_fold(name), name)
+    for f in files:
+        _add(ix.files, _fold(f), f)
+        parts = f.split("/")
+        for i in range(len(parts)):
+            _add(ix.files_by_suffix, _fold("/".join(parts[i:])), f)
+    return ix
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    note: Note | None = None
+    file: str | None = None
+    rule: str | None = None  # set when the link is broken
+    message: str = ""
+    hint: str | None = None
+
+
+def qualified(note: Note) -> str:
+    return _strip_md(note.path)
+
+
+def _escapes(path: str) -> bool:
+    return path == ".." or path.startswith("../")
+
+
+def resolve_target(ix: Index, source: Note, target: str) -> Resolution:
+    """Find the note or file a link target names, in Obsidian's order."""
+    t = target.replace("\\", "/").strip()
+    absolute = t.startswith("/")
+    t = t.lstrip("/")
+    base = _strip_md(t)
+    here = posixpath.dirname(source.path)
+    from_root = posixpath.normpath(base) if base else ""
+    from_here = posixpath.normpath(posixpath.join(here, base)) if base else ""
+    if ".." in base.split("/"):
+        if _escapes(from_root) and (absolute or _escapes(from_here)):
+            return Resolution(rule="link-outside-vault", message=f"wiki-link [[{target}]] points outside the vault",
+                              hint="link to a note inside notes/ by its name")
+    steps: list[list[Note]] = [ix.by_path.get(_fold(from_root), []) if not _escapes(from_root) else []]
+    if not absolute and not _escapes(from_here):
+        steps.append(ix.by_path.get(_fold(from_here), []))
+    steps.append(ix.by_suffix.get(_fold(base), []) if "/" in base else ix.by_stem.get(_fold(base), []))
+    steps.append(ix.by_name.get(_fold(base), []) if base else [])
+    for found in steps:
+        if len(found) == 1:
+            return Resolution(note=found[0])
+        if len(found) > 1:
+            options = sorted(qualified(n) for n in found)
+            return Resolution(
+                rule="link-ambiguous",
+                message=f"wiki-link [[{target}]] matches {len(found)} notes: {', '.join(options)}",
+                hint="write " + " or ".join(f"[[{o}]]" for o in options),
+            )
+    # attachments (images, PDFs): by path from the root, from this note, then by unique name
+    for key in (from_root, None if absolute else from_here):
+        if key and not _escapes(key) and ix.files.get(_fold(key)):
+            return Resolution(file=ix.files[_fold(key)][0])
+    found_files = ix.files_by_suffix.get(_fold(t), [])
+    if len(found_files) == 1:
+        return Resolution(file=found_files[0])
+    if len(found_files) > 1:
+        return Resolution(rule="link-ambiguous", message=f"[[{target}]] matches {len(found_files)} files",
+                          hint="write " + " or ".join(f"[[{f}]]" for f in sorted(found_files)))
+    close = difflib.get_close_matches(_fold(posixpath.basename(base) or base), list(ix.display), n=1, cutoff=0.75)
+    hint = f"did you mean [[{ix.display[close[0]]}]]?" if close else "create the note, or fix the link's spelling"
+    return Resolution(rule="link-unresolved", message=f"unresolved wiki-link [[{target}]]", hint=hint)
+
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _loose(s: str) -> str:
+    return _PUNCT.sub("", s.casefold())
+
+
+def find_heading(headings: list[Heading], path: tuple[str, ...]) -> Heading | None:
+    """Match `#A#B`: B must sit inside A's section. Exact text first, then loose."""
+    start, end, parent = 0, len(headings), None
+    for wanted in path:
+        window = headings[start:end]
+        hit = next((i for i, h in enumerate(window) if h.text == wanted), None)
+        if hit is None:
+            lw = _loose(wanted)
+            hit = next((i for i, h in enumerate(window) if _loose(h.text) == lw), None)
+        if hit is None:
+            return None
+        parent = window[hit]
+        start = start + hit + 1
+        end = next((j for j in range(start, end) if headings[j].level <= parent.level), end)
+    return parent
+
+
+@dataclass(frozen=True, slots=True)
+class LinkProblem:
+    rule: str
+    message: str
+    hint: str | None
+
+
+def check_link(ix: Index, source: Note, link: WikiLink) -> tuple[Resolution, LinkProblem | None]:
+    """Resolve a link fully: target, then heading path or block id."""
+    if not link.target:
+        res = Resolution(note=source)
+    else:
+        res = resolve_target(ix, source, link.target)
+    if res.rule:
+        rule = "embed-missing" if link.embed and res.rule == "link-unresolved" else res.rule
+        msg = res.message.replace("unresolved wiki-link", "embed of a missing file or note") if rule == "embed-missing" else res.message
+        return res, LinkProblem(rule, msg, res.hint)
+    target = res.note
+    if target is None:
+        return res, None
+    if link.headings and find_heading(target.headings, link.headings) is None:
+        names = [h.text for h in target.headings]
+        close = difflib.get_close_matches(link.headings[-1], names, n=1, cutoff=0.5)
+        hint = f"did you mean #{close[0]}?" if close else (
+            f"headings of {qualified(target)}: " + ", ".join(names[:8]) if names else f"{qualified(target)} has no headings")
+        return res, LinkProblem("link-heading", f"no heading '{'#'.join(link.headings)}' in {qualified(target)}", hint)
+    if link.block and link.block.casefold() not in {b.casefold() for b in target.block_ids}:
+        ids = sorted(target.block_ids)
+        hint = "block ids there: " + ", ".join("^" + b for b in ids[:8]) if ids else f"add ' ^{link.block}' at the end of the paragraph"
+        return res, LinkProblem("link-block", f"no block '^{link.block}' in {qualified(target)}", hint)
+    return res, None
+
+
+def cited_items(citation: Citation, bib_keys) -> list[CiteItem]:
+    """The items that count as citations (the in-text rule: only known or key-like `@word`)."""
+    if not citation.in_text:
+        return list(citation.items)
+    return [i for i in citation.items if i.key in bib_keys or looks_like_key(i.key)]
+
+
+def nearest_keys(key: str, bib_keys, n: int = 3) -> list[str]:
+    keys = list(bib_keys)
+    close = difflib.get_close_matches(key, keys, n=n, cutoff=0.6)
+    if not close:
+        folded = {k.casefold(): k for k in keys}
+        if key.casefold() in folded:
+            close = [folded[key.casefold()]]
+    return close

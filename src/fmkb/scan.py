@@ -1,0 +1,313 @@
+"""The Markdown scanner: one pass over a note's text finds its headings, block
+ids, wiki-links and citations, ignoring code, math and comments.
+
+Everything here is a pure function of a string, so it is safe to run in worker
+processes and to fuzz. Offsets are kept in file coordinates: regions that must
+not yield links (code, math, comments, front matter) are blanked with spaces in a
+copy of the text, which keeps every offset, line and column unchanged.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from .model import Citation, CiteItem, Heading, WikiLink
+
+_FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
+_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+_INLINE = re.compile(r"\\[\\`$%<]|`+|<!--|%%|\$\$|\$")
+_INLINE_MATH = re.compile(r"\$(?![\s$])(?:[^$\\\n]|\\.|\n)*?(?<![\s\\])\$(?!\d)")
+_MAX_INLINE_SPAN = 65536  # no code span or inline math runs longer than this
+
+_WIKI = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
+_URL = re.compile(r"<?https?://[^\s<>\[\]]+>?|\]\([^)\n]*\)")
+
+# pandoc's citation key grammar: a word character, then word characters or
+# single internal punctuation; or any brace-balanced text inside @{...}.
+_KEY = r"\{[^{}\n]*\}|\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"
+_BRACKET = re.compile(r"\[([^\[\]]*@[^\[\]]*)\]")
+_ITEM = re.compile(r"(?P<prefix>(?:.*?[\s])?)(?P<suppress>-?)@(?P<key>" + _KEY + r")(?P<suffix>.*)", re.S)
+_IN_TEXT = re.compile(r"(?<![\w\\@\-])@(?P<key>" + _KEY + r")(?:[ \t]?\[(?P<loc>[^\[\]@\n]*)\](?![(\[]))?")
+_KEY_LIKE = re.compile(r"[A-Za-z][A-Za-z_:'\-]*(?:19|20)\d\d")
+
+
+@dataclass(slots=True)
+class Scan:
+    headings: list[Heading]
+    block_ids: set[str]
+    links: list[WikiLink]
+    citations: list[Citation]
+
+
+class LineIndex:
+    """Maps offsets to 1-based (line, column) with a bisect over line starts."""
+
+    __slots__ = ("starts",)
+
+    def __init__(self, text: str) -> None:
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self.starts = starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line + 1, offset - self.starts[line] + 1
+
+
+def looks_like_key(key: str) -> bool:
+    """The in-text rule: `@word` is a citation only if `word` is a bib key or looks like one.
+
+    "Looks like one" means the house scheme `name` + year (`kaplan2020scaling`), so
+    handles such as `@Name` in link text or prose are left alone.
+    """
+    return _KEY_LIKE.match(key) is not None
+
+
+def _blank(s: str) -> str:
+    return re.sub(r"[^\n]", " ", s)
+
+
+def _mask_blocks(text: str, body_line: int) -> tuple[str, list[Heading], set[str]]:
+    """Blank front matter, fenced and indented code; collect headings and block ids."""
+    lines = text.split("\n")
+    out = lines[:]
+    headings: list[Heading] = []
+    block_ids: set[str] = set()
+    fence: tuple[str, int] | None = None
+    prev_blank = True
+    prev_code = False
+    prev_para: int | None = None  # index of a paragraph line that a setext underline may promote
+    in_list = False
+    for i, line in enumerate(lines):
+        if i < body_line:
+            out[i] = " " * len(line)
+            continue
+        if fence is not None:
+            out[i] = " " * len(line)
+            stripped = line.strip()
+            if stripped and len(line) - len(line.lstrip(" ")) <= 3 and set(stripped) == {fence[0]} and len(stripped) >= fence[1]:
+                fence = None
+            prev_blank, prev_code, prev_para = False, False, None
+            continue
+        if not line.strip():
+            prev_blank, prev_para = True, None
+            continue
+        m = _FENCE_OPEN.match(line)
+        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+            fence = (m.group(1)[0], len(m.group(1)))
+            out[i] = " " * len(line)
+            prev_blank, prev_code, prev_para = False, False, None
+            continue
+        indented = line.startswith(("    ", "\t"))
+        if indented and (prev_code or (prev_blank and not in_list)):
+            out[i] = " " * len(line)
+            prev_blank, prev_code, prev_para = False, True, None
+            continue
+        prev_code = False
+        if _LIST_ITEM.match(line):
+            in_list = True
+        elif prev_blank and not indented:
+            in_list = False
+        m = _ATX.match(line)
+        if m:
+            headings.append(Heading((m.group(2) or "").strip(), len(m.group(1)), i + 1))
+            prev_blank, prev_para = False, None
+            continue
+        m = _SETEXT.match(line)
+        if m and prev_para is not None and not (m.group(1)[0] == "-" and in_list):
+            headings.append(Heading(lines[prev_para].strip(), 1 if m.group(1)[0] == "=" else 2, prev_para + 1))
+            prev_blank, prev_para = False, None
+            continue
+        b = _BLOCK_ID.search(line)
+        if b:
+            block_ids.add(b.group(1))
+        prev_para = i if not _LIST_ITEM.match(line) and not line.lstrip().startswith((">", "|")) else None
+        prev_blank = False
+    return "\n".join(out), headings, block_ids
+
+
+def _mask_inline(s: str) -> str:
+    """Blank inline code, math and comments (HTML and Obsidian `%%`)."""
+    if not any(c in s for c in "`$%<"):
+        return s
+    spans: list[tuple[int, int]] = []
+    pos, n = 0, len(s)
+    par_end = -1
+    while True:
+        m = _INLINE.search(s, pos)
+        if not m:
+            break
+        tok, start = m.group(), m.start()
+        if tok[0] == "\\":
+            pos = m.end()
+            continue
+        if tok == "<!--" or tok == "%%":
+            close = "-->" if tok == "<!--" else "%%"
+            end = s.find(close, m.end())
+            end = n if end == -1 else end + len(close)
+            spans.append((start, end))
+            pos = end
+            continue
+        if start >= par_end:
+            p = _BLANK_LINE.search(s, start)
+            par_end = p.start() if p else n
+        limit = min(par_end, start + _MAX_INLINE_SPAN)
+        if tok[0] == "`":
+            closer = re.compile(r"(?<!`)" + "`" * len(tok) + r"(?!`)")
+            c = closer.search(s, m.end(), limit)
+            if c:
+                spans.append((start, c.end()))
+                pos = c.end()
+            else:
+                pos = m.end()
+            continue
+        if tok == "$$":
+            end = s.find("$$", m.end(), min(n, start + _MAX_INLINE_SPAN))
+            if end != -1:
+                spans.append((start, end + 2))
+                pos = end + 2
+            else:
+                pos = m.end()
+            continue
+        mm = _INLINE_MATH.match(s, start, limit)
+        if mm:
+            spans.append((start, mm.end()))
+            pos = mm.end()
+        else:
+            pos = m.end()
+    if not spans:
+        return s
+    parts, last = [], 0
+    for a, b in spans:
+        parts.append(s[last:a])
+        parts.append(_blank(s[a:b]))
+        last = b
+    parts.append(s[last:])
+    return "".join(parts)
+
+
+def parse_wikilink(raw_inner: str) -> tuple[str, tuple[str, ...], str | None, str | None]:
+    """Split the inside of `[[...]]` into target, heading path, block id and label.
+
+    `\\|` (the table-safe separator) counts as `|`.
+    """
+    inner = raw_inner.replace("\\|", "|")
+    target_part, sep, label = inner.partition("|")
+    label_out = label.strip() if sep else None
+    target, *subs = target_part.split("#")
+    block = None
+    headings = tuple(h.strip() for h in subs)
+    if headings and headings[-1].startswith("^"):
+        block = headings[-1][1:].strip()
+        headings = headings[:-1]
+    headings = tuple(h for h in headings if h)
+    return target.strip(), headings, block, label_out
+
+
+_SIZE = re.compile(r"\d+(?:x\d+)?")
+
+
+def find_wikilinks(masked: str, index: LineIndex, offset: int = 0, in_frontmatter: bool = False) -> list[WikiLink]:
+    links = []
+    if "[[" not in masked:
+        return links
+    for m in _WIKI.finditer(masked):
+        inner = m.group(2)
+        if not inner.strip():
+            continue
+        target, headings, block, label = parse_wikilink(inner)
+        embed = m.group(1) == "!"
+        size = None
+        if embed and label is not None and _SIZE.fullmatch(label):
+            size, label = label, None
+        line, col = index.position(m.start() + offset)
+        links.append(
+            WikiLink(m.group(0), target, headings, block, label, embed, size, line, col,
+                     m.start() + offset, m.end() + offset, in_frontmatter)
+        )
+    return links
+
+
+def _strip_key(key: str) -> str:
+    return key[1:-1].strip() if key.startswith("{") else key
+
+
+def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
+    """Bracketed and in-text pandoc citations; `masked` has code and links blanked."""
+    if "@" not in masked:
+        return []
+    s = _URL.sub(lambda m: _blank(m.group()) if m.group()[0] != "]" else "]" + _blank(m.group()[1:]), masked)
+    cites: list[Citation] = []
+    taken: list[tuple[int, int]] = []
+    for m in _BRACKET.finditer(s):
+        end = m.end()
+        if end < len(text) and text[end] in "([":
+            continue  # a Markdown link or reference: [text @x](url)
+        if m.start() > 0 and text[m.start() - 1] in "]!\\":
+            continue
+        content = m.group(1)
+        if _BLANK_LINE.search(content):
+            continue
+        items: list[CiteItem] = []
+        base = m.start(1)
+        ok = True
+        pos = 0
+        for part in content.split(";"):
+            im = _ITEM.fullmatch(part)
+            if not im:
+                ok = False
+                break
+            at = base + pos + im.start("suppress") + len(im.group("suppress"))
+            line, col = index.position(at)
+            items.append(
+                CiteItem(_strip_key(im.group("key")), im.group("prefix").strip(),
+                         im.group("suffix").strip().lstrip(",").strip(), bool(im.group("suppress")), line, col)
+            )
+            pos += len(part) + 1
+        if ok and items:
+            cites.append(Citation(tuple(items), False, m.start(), end))
+            taken.append((m.start(), end))
+    if taken:
+        parts, last = [], 0
+        for a, b in taken:
+            parts.append(s[last:a])
+            parts.append(_blank(s[a:b]))
+            last = b
+        parts.append(s[last:])
+        s = "".join(parts)
+    for m in _IN_TEXT.finditer(s):
+        line, col = index.position(m.start())
+        loc = (m.group("loc") or "").strip()
+        item = CiteItem(_strip_key(m.group("key")), "", loc, False, line, col)
+        cites.append(Citation((item,), True, m.start(), m.end()))
+    cites.sort(key=lambda c: c.start)
+    return cites
+
+
+def scan(text: str, body_line: int = 0) -> Scan:
+    """Scan a whole note; lines before `body_line` (0-based) are front matter."""
+    index = LineIndex(text)
+    masked, headings, block_ids = _mask_blocks(text, body_line)
+    masked = _mask_inline(masked)
+    links = find_wikilinks(masked, index)
+    if links:
+        parts, last = [], 0
+        for link in links:
+            parts.append(masked[last:link.start])
+            parts.append(" " * (link.end - link.start))
+            last = link.end
+        parts.append(masked[last:])
+        masked = "".join(parts)
+    citations = find_citations(masked, text, index)
+    return Scan(headings, block_ids, links, citations)

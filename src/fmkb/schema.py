@@ -1,0 +1,181 @@
+"""The front-matter schema, defined once: what keys a note may have, by kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .bibliography import Bibliography
+from .diagnostics import Diagnostic, diag
+from .model import Note
+
+KINDS = ("paper", "model", "concept", "resource", "page")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    kinds: tuple[str, ...]  # the kinds that may carry it
+    check: Callable[[Any], str | None]  # returns a problem, or None
+    required_for: tuple[str, ...] = ()
+    example: str = ""
+
+
+def _str(v: Any) -> str | None:
+    return None if isinstance(v, str) and v.strip() else "must be a non-empty string"
+
+
+def _str_list(v: Any) -> str | None:
+    if not isinstance(v, list):
+        return "must be a list"
+    if not all(isinstance(x, str) and x.strip() for x in v):
+        return "must be a list of non-empty strings"
+    return None
+
+
+def _tags(v: Any) -> str | None:
+    problem = _str_list(v)
+    if problem:
+        return problem
+    bad = [t for t in v if re.search(r"\s|#|,", t)]
+    return f"has tags with spaces, '#' or ',': {', '.join(map(repr, bad))}" if bad else None
+
+
+def _kind(v: Any) -> str | None:
+    return None if v in KINDS else f"must be one of {', '.join(KINDS)}"
+
+
+def _year(v: Any) -> str | None:
+    return None if isinstance(v, int) and not isinstance(v, bool) and 1000 <= v <= 9999 else "must be a four-digit year"
+
+
+_DATE_TEXT = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+
+
+def _date(v: Any) -> str | None:
+    if isinstance(v, dt.date):
+        return None
+    if isinstance(v, str) and _DATE_TEXT.fullmatch(v.strip()):
+        return None
+    if isinstance(v, int) and not isinstance(v, bool) and 1000 <= v <= 9999:
+        return None
+    return "must be a date: 2020-05-28, \"2020-05\" or 2020"
+
+
+def _parameters(v: Any) -> str | None:
+    if isinstance(v, bool):
+        return "must be a count (175000000000) or a string (\"175B\")"
+    return None if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip()) else "must be a count or a string such as \"175B\""
+
+
+def _str_or_list(v: Any) -> str | None:
+    return None if isinstance(v, str) or _str_list(v) is None else "must be a string or a list of strings"
+
+
+def _anything(v: Any) -> str | None:
+    return None
+
+
+ALL = KINDS
+FIELDS: tuple[Field, ...] = (
+    Field("title", ALL, _str, example="title: Scaling laws"),
+    Field("kind", ALL, _kind, example="kind: concept"),
+    Field("aliases", ALL, _str_list, example="aliases: [Chinchilla]"),
+    Field("tags", ALL, _tags, example="tags: [scaling, language-model]"),
+    Field("description", ALL, _str, example="description: One sentence."),
+    Field("related", ALL, _str_or_list, example='related: ["[[Scaling laws]]"]'),
+    # keys mkdocs-material reads from front matter
+    Field("hide", ALL, _anything), Field("search", ALL, _anything), Field("icon", ALL, _anything),
+    Field("status", ALL, _anything), Field("subtitle", ALL, _anything), Field("template", ALL, _anything),
+    Field("cite", ("paper",), _str, required_for=("paper",), example="cite: kaplan2020scaling"),
+    Field("year", ("paper",), _year, example="year: 2020"),
+    Field("organization", ("model",), _str, example="organization: OpenAI"),
+    Field("released", ("model",), _date, example="released: 2020-05-28"),
+    Field("parameters", ("model",), _parameters, example='parameters: "175B"'),
+    Field("paper", ("model",), _str, example="paper: brown2020language"),
+    Field("license", ("model",), _str, example='license: "Apache-2.0"'),
+)
+_BY_NAME = {f.name: f for f in FIELDS}
+
+
+def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnostic]:
+    """Schema and bibliography checks of one note's front matter."""
+    out: list[Diagnostic] = []
+    meta = note.meta
+    pos = note.meta_positions
+
+    def at(key: str) -> tuple[int, int]:
+        return pos.get(key, (1, 1))
+
+    kind_value = meta.get("kind", "page")
+    kind = kind_value if kind_value in KINDS else None
+    for key, value in meta.items():
+        spec = _BY_NAME.get(key)
+        if spec is None or (kind is not None and kind not in spec.kinds):
+            allowed = [f.name for f in FIELDS if kind is None or kind in f.kinds]
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            if spec is not None:
+                msg = f"key '{key}' does not belong to a note of kind '{kind}'"
+                hint = f"'{key}' is for kind {' or '.join(spec.kinds)}"
+            else:
+                msg = f"unknown front matter key '{key}'"
+                hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(allowed)}"
+            line, col = at(key)
+            out.append(diag(shown, line, col, "frontmatter-unknown-key", msg, hint))
+            continue
+        problem = spec.check(value)
+        if problem:
+            line, col = at(key)
+            out.append(diag(shown, line, col, "frontmatter-schema", f"'{key}' {problem}",
+                            f"for example: {spec.example}" if spec.example else None))
+    if kind is None:
+        return out
+    for spec in FIELDS:
+        if kind in spec.required_for and spec.name not in meta:
+            out.append(diag(shown, 1, 1, "frontmatter-schema", f"a note of kind '{kind}' needs '{spec.name}'",
+                            f"add a line: {spec.example}"))
+    if kind == "paper":
+        out.extend(_check_paper(note, shown, bib, at))
+    elif kind == "model":
+        key = meta.get("paper")
+        if isinstance(key, str) and key not in bib.entries:
+            line, col = at("paper")
+            out.append(diag(shown, line, col, "paper-cite", f"'paper: {key}' is not a key in {bib.path}",
+                            _nearest_key(key, bib)))
+    return out
+
+
+def _nearest_key(key: str, bib: Bibliography) -> str | None:
+    close = difflib.get_close_matches(key, list(bib.entries), n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(close)}?" if close else None
+
+
+def _check_paper(note: Note, shown: str, bib: Bibliography, at) -> list[Diagnostic]:
+    key = note.meta.get("cite")
+    if not isinstance(key, str) or not key.strip():
+        return []
+    entry = bib.entries.get(key)
+    if entry is None:
+        line, col = at("cite")
+        return [diag(shown, line, col, "paper-cite", f"'cite: {key}' is not a key in {bib.path}", _nearest_key(key, bib))]
+    year = note.meta.get("year")
+    bib_year = entry.fields.get("year", "").strip()
+    if isinstance(year, int) and bib_year.isdigit() and int(bib_year) != year:
+        line, col = at("year")
+        return [diag(shown, line, col, "paper-cite", f"'year: {year}' differs from {key}'s year {bib_year}",
+                     f"write year: {bib_year}")]
+    return []
+
+
+def frontmatter_bib_keys(note: Note) -> list[str]:
+    """Bib keys a note's front matter refers to (they count as citations for bib-unused)."""
+    keys = []
+    for name in ("cite", "paper"):
+        v = note.meta.get(name)
+        if isinstance(v, str):
+            keys.append(v)
+    return keys

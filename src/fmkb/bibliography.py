@@ -116,7 +116,7 @@ def _split_value(raw: str) -> tuple[list[tuple[str, str]], str]:
                 j += 1
             if j >= n:
                 raise _ValueError("unbalanced braces")
-            pieces.append(("lit", s[i + 1:j]))
+            pieces.append(("lit", s[i + 1 : j]))
             i = j + 1
         elif c == '"':
             depth, j = 0, i + 1
@@ -128,7 +128,7 @@ def _split_value(raw: str) -> tuple[list[tuple[str, str]], str]:
                 j += 1
             if j >= n:
                 raise _ValueError("unterminated quoted value")
-            pieces.append(("lit", s[i + 1:j]))
+            pieces.append(("lit", s[i + 1 : j]))
             i = j + 1
         else:
             m = re.compile(r"[^\s#,{}\"=]+").match(s, i)
@@ -171,32 +171,61 @@ def parse_bibliography(text: str, shown_path: str) -> Bibliography:
             raw_entries.append(kept)  # reported below, in line order, with the first entry's line
         elif isinstance(block, bibmodel.DuplicateFieldKeyBlock) and isinstance(kept, bibmodel.Entry):
             names = ", ".join(sorted(block.duplicate_keys))
-            d.append(diag(shown_path, line, 1, "bib-field-format",
-                          f"entry '{kept.key}' repeats field {names}; only one value survives",
-                          "keep one of the repeated fields"))
+            d.append(
+                diag(
+                    shown_path,
+                    line,
+                    1,
+                    "bib-field-format",
+                    f"entry '{kept.key}' repeats field {names}; only one value survives",
+                    "keep one of the repeated fields",
+                )
+            )
             raw_entries.append(kept)
         else:
             err = getattr(block, "error", None)
             err_lines = str(getattr(err, "abort_reason", None) or err or "").strip().splitlines()
             reason = err_lines[-1].strip() if err_lines else "the block is incomplete"
-            d.append(diag(shown_path, line, 1, "bib-syntax", f"bib block does not parse: {reason}",
-                          "check braces, quotes and the commas between fields"))
+            d.append(
+                diag(
+                    shown_path,
+                    line,
+                    1,
+                    "bib-syntax",
+                    f"bib block does not parse: {reason}",
+                    "check braces, quotes and the commas between fields",
+                )
+            )
     seen_fold: dict[str, BibEntry] = {}
     ids: dict[str, BibEntry] = {}
     for e in sorted(raw_entries, key=lambda e: e.start_line):
         if e.key in bib.entries:
             first = bib.entries[e.key]
-            d.append(diag(shown_path, e.start_line + 1, 1, "bib-duplicate-key",
-                          f"duplicate key '{e.key}' (first on line {first.line})",
-                          "give one of the entries a different key, or delete the copy"))
+            d.append(
+                diag(
+                    shown_path,
+                    e.start_line + 1,
+                    1,
+                    "bib-duplicate-key",
+                    f"duplicate key '{e.key}' (first on line {first.line})",
+                    "give one of the entries a different key, or delete the copy",
+                )
+            )
             continue
         entry = _check_entry(e, macros, shown_path, d)
         fold = entry.key.casefold()
         if fold in seen_fold:
             other = seen_fold[fold]
-            d.append(diag(shown_path, entry.line, 1, "bib-duplicate-key",
-                          f"key '{entry.key}' differs only in case from '{other.key}' (line {other.line})",
-                          "keys are case-sensitive in citations; rename one entry"))
+            d.append(
+                diag(
+                    shown_path,
+                    entry.line,
+                    1,
+                    "bib-duplicate-key",
+                    f"key '{entry.key}' differs only in case from '{other.key}' (line {other.line})",
+                    "keys are case-sensitive in citations; rename one entry",
+                )
+            )
         seen_fold.setdefault(fold, entry)
         bib.entries[entry.key] = entry
         for label, value in (("DOI", (entry.fields.get("doi") or "").lower()), ("arXiv id", arxiv_id(entry))):
@@ -204,9 +233,16 @@ def parse_bibliography(text: str, shown_path: str) -> Bibliography:
                 continue
             other = ids.get(label + value)
             if other is not None:
-                d.append(diag(shown_path, entry.line, 1, "bib-duplicate-id",
-                              f"entry '{entry.key}' has the same {label} {value} as '{other.key}' (line {other.line})",
-                              f"cite '{other.key}' and remove this entry"))
+                d.append(
+                    diag(
+                        shown_path,
+                        entry.line,
+                        1,
+                        "bib-duplicate-id",
+                        f"entry '{entry.key}' has the same {label} {value} as '{other.key}' (line {other.line})",
+                        f"cite '{other.key}' and remove this entry",
+                    )
+                )
             else:
                 ids[label + value] = entry
     return bib
@@ -237,12 +273,26 @@ def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[D
         if rest.strip():
             lost = _FIELD_ASSIGN.match(rest.strip())
             if lost:
-                d.append(diag(path, fline, 1, "bib-field-format",
-                              f"field '{lost.group(1)}' of '{e.key}' is swallowed by field '{name}'",
-                              f"add a comma after the value of '{name}'"))
+                d.append(
+                    diag(
+                        path,
+                        fline,
+                        1,
+                        "bib-field-format",
+                        f"field '{lost.group(1)}' of '{e.key}' is swallowed by field '{name}'",
+                        f"add a comma after the value of '{name}'",
+                    )
+                )
             else:
-                d.append(diag(path, fline, 1, "bib-field-format",
-                              f"field '{name}' of '{e.key}' has trailing text: {rest.strip()[:40]!r}"))
+                d.append(
+                    diag(
+                        path,
+                        fline,
+                        1,
+                        "bib-field-format",
+                        f"field '{name}' of '{e.key}' has trailing text: {rest.strip()[:40]!r}",
+                    )
+                )
         out = []
         for kind, val in pieces:
             if kind == "macro":
@@ -252,9 +302,16 @@ def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[D
                 elif low in MONTHS:
                     out.append(val)
                 else:
-                    d.append(diag(path, fline, 1, "bib-field-format",
-                                  f"field '{name}' of '{e.key}' uses undefined @string macro '{val}'",
-                                  f"define it with @string{{{val} = {{...}}}} or put the value in braces"))
+                    d.append(
+                        diag(
+                            path,
+                            fline,
+                            1,
+                            "bib-field-format",
+                            f"field '{name}' of '{e.key}' uses undefined @string macro '{val}'",
+                            f"define it with @string{{{val} = {{...}}}} or put the value in braces",
+                        )
+                    )
                     out.append(val)
             else:
                 out.append(val)
@@ -275,8 +332,16 @@ def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[D
     prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").lower()
     if eprint is not None and prefix == "arxiv":
         if not (_ARXIV_NEW.fullmatch(eprint.strip()) or _ARXIV_OLD.fullmatch(eprint.strip())):
-            d.append(diag(path, lines["eprint"], 1, "bib-field-format", f"malformed arXiv id in '{e.key}': {eprint!r}",
-                          "use the form 2203.02155 (or hep-th/9901001 for old ids)"))
+            d.append(
+                diag(
+                    path,
+                    lines["eprint"],
+                    1,
+                    "bib-field-format",
+                    f"malformed arXiv id in '{e.key}': {eprint!r}",
+                    "use the form 2203.02155 (or hep-th/9901001 for old ids)",
+                )
+            )
     return entry
 
 
@@ -288,8 +353,9 @@ def load_bibliography(path: str, shown_path: str) -> Bibliography:
     except UnicodeDecodeError as e:
         bib = Bibliography(shown_path)
         line = raw.count(b"\n", 0, e.start) + 1
-        bib.diagnostics.append(diag(shown_path, line, 1, "bib-syntax", "bibliography is not valid UTF-8",
-                                    "save references.bib as UTF-8"))
+        bib.diagnostics.append(
+            diag(shown_path, line, 1, "bib-syntax", "bibliography is not valid UTF-8", "save references.bib as UTF-8")
+        )
         text = raw.decode("utf-8", "replace")
         parsed = parse_bibliography(text.replace("\r\n", "\n"), shown_path)
         parsed.diagnostics[:0] = bib.diagnostics

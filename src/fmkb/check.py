@@ -48,11 +48,27 @@ def check(vault: Vault, bib: Bibliography) -> Report:
                     continue
                 close = nearest_keys(item.key, keys)
                 hint = f"did you mean @{' or @'.join(close)}?" if close else f"add an entry '{item.key}' to {bib.path}"
-                out.append(diag(shown, item.line, item.column, "cite-unknown",
-                                f"citation key '@{item.key}' is not in {bib.path}", hint))
+                out.append(
+                    diag(
+                        shown,
+                        item.line,
+                        item.column,
+                        "cite-unknown",
+                        f"citation key '@{item.key}' is not in {bib.path}",
+                        hint,
+                    )
+                )
     for key, entry in keys.items():
         if key not in cited:
-            out.append(diag(bib.path, entry.line, 1, "bib-unused", f"no note cites '{key}'",
-                            f"cite it as [@{key}] in a note, or remove the entry"))
+            out.append(
+                diag(
+                    bib.path,
+                    entry.line,
+                    1,
+                    "bib-unused",
+                    f"no note cites '{key}'",
+                    f"cite it as [@{key}] in a note, or remove the entry",
+                )
+            )
     out.sort(key=sort_key)
     return Report(out, len(vault.notes), n_links, n_cites, index, cited)

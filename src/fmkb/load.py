@@ -81,8 +81,22 @@ def parse_frontmatter(
     bounds = _frontmatter_bounds(text)
     if bounds is None:
         if text.startswith("---\n") or text == "---":
-            return {}, {}, [], 0, [diag(relpath, 1, 1, "frontmatter-yaml", "front matter is never closed",
-                                        "end the front matter with a line '---'")]
+            return (
+                {},
+                {},
+                [],
+                0,
+                [
+                    diag(
+                        relpath,
+                        1,
+                        1,
+                        "frontmatter-yaml",
+                        "front matter is never closed",
+                        "end the front matter with a line '---'",
+                    )
+                ],
+            )
         return {}, {}, [], 0, []
     start, end, body_line = bounds
     source = text[start:end]
@@ -105,9 +119,22 @@ def parse_frontmatter(
     if data is None:
         return {}, {}, [], body_line, []
     if not isinstance(data, dict):
-        return {}, {}, [], body_line, [diag(relpath, 2, 1, "frontmatter-schema",
-                                            "front matter must be a mapping of keys to values",
-                                            "write 'key: value' lines, e.g. 'title: Scaling laws'")]
+        return (
+            {},
+            {},
+            [],
+            body_line,
+            [
+                diag(
+                    relpath,
+                    2,
+                    1,
+                    "frontmatter-schema",
+                    "front matter must be a mapping of keys to values",
+                    "write 'key: value' lines, e.g. 'title: Scaling laws'",
+                )
+            ],
+        )
     positions: dict[str, tuple[int, int]] = {}
     if isinstance(node, yaml.MappingNode):
         for k, _v in node.value:
@@ -120,13 +147,27 @@ def parse_frontmatter(
             if not isinstance(value, str) or "[[" not in value:
                 continue
             at = start + scalar.start_mark.index + (1 if scalar.style in ("'", '"') else 0)
-            if text[at:at + len(value)] == value:
+            if text[at : at + len(value)] == value:
                 links.extend(find_wikilinks(value, index, offset=at, in_frontmatter=True))
             else:  # folded or escaped scalar: point at the scalar itself
                 line, col = index.position(start + scalar.start_mark.index)
                 for link in find_wikilinks(value, LineIndex(value), in_frontmatter=True):
-                    links.append(WikiLink(link.raw, link.target, link.headings, link.block, link.label,
-                                          link.embed, link.size, line, col, -1, -1, True))
+                    links.append(
+                        WikiLink(
+                            link.raw,
+                            link.target,
+                            link.headings,
+                            link.block,
+                            link.label,
+                            link.embed,
+                            link.size,
+                            line,
+                            col,
+                            -1,
+                            -1,
+                            True,
+                        )
+                    )
     return {str(k): v for k, v in data.items()}, positions, links, body_line, []
 
 
@@ -135,9 +176,15 @@ def _decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
         return raw.decode("utf-8"), []
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        col = len(raw[raw.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")) + 1
-        d = diag(relpath, line, col, "file-unreadable", f"not valid UTF-8 (byte 0x{raw[e.start]:02x})",
-                 "save the file as UTF-8")
+        col = len(raw[raw.rfind(b"\n", 0, e.start) + 1 : e.start].decode("utf-8", "replace")) + 1
+        d = diag(
+            relpath,
+            line,
+            col,
+            "file-unreadable",
+            f"not valid UTF-8 (byte 0x{raw[e.start]:02x})",
+            "save the file as UTF-8",
+        )
         return raw.decode("utf-8", "replace"), [d]
 
 
@@ -151,8 +198,17 @@ def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tupl
     diags.extend(fm_diags)
     found = scan(text, body_line)
     body_start = index.starts[body_line] if body_line < len(index.starts) else len(text)
-    note = Note(relpath, text, meta, body_start, positions, found.headings, found.block_ids,
-                fm_links + found.links, found.citations)
+    note = Note(
+        relpath,
+        text,
+        meta,
+        body_start,
+        positions,
+        found.headings,
+        found.block_ids,
+        fm_links + found.links,
+        found.citations,
+    )
     return note, diags
 
 
@@ -171,7 +227,9 @@ def discover(root: str) -> tuple[list[str], set[str], list[str]]:
     files: set[str] = set()
     escaping: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and _inside(os.path.join(dirpath, d), real_root))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and _inside(os.path.join(dirpath, d), real_root)
+        )
         rel_dir = os.path.relpath(dirpath, root)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
         for name in filenames:
@@ -195,8 +253,9 @@ def load_vault(root: str, prefix: str) -> Vault:
     vault = Vault(os.path.abspath(root), prefix)
     paths, vault.files, escaping = discover(root)
     for rel in escaping:
-        vault.diagnostics.append(diag(prefix + rel, 1, 1, "link-outside-vault",
-                                      "symbolic link points outside the vault; not read"))
+        vault.diagnostics.append(
+            diag(prefix + rel, 1, 1, "link-outside-vault", "symbolic link points outside the vault; not read")
+        )
     for rel in paths:
         shown = prefix + rel
         try:

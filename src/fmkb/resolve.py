@@ -93,8 +93,11 @@ def resolve_target(ix: Index, source: Note, target: str) -> Resolution:
     from_here = posixpath.normpath(posixpath.join(here, base)) if base else ""
     if ".." in base.split("/"):
         if _escapes(from_root) and (absolute or _escapes(from_here)):
-            return Resolution(rule="link-outside-vault", message=f"wiki-link [[{target}]] points outside the vault",
-                              hint="link to a note inside notes/ by its name")
+            return Resolution(
+                rule="link-outside-vault",
+                message=f"wiki-link [[{target}]] points outside the vault",
+                hint="link to a note inside notes/ by its name",
+            )
     steps: list[list[Note]] = [ix.by_path.get(_fold(from_root), []) if not _escapes(from_root) else []]
     if not absolute and not _escapes(from_here):
         steps.append(ix.by_path.get(_fold(from_here), []))
@@ -118,8 +121,11 @@ def resolve_target(ix: Index, source: Note, target: str) -> Resolution:
     if len(found_files) == 1:
         return Resolution(file=found_files[0])
     if len(found_files) > 1:
-        return Resolution(rule="link-ambiguous", message=f"[[{target}]] matches {len(found_files)} files",
-                          hint="write " + " or ".join(f"[[{f}]]" for f in sorted(found_files)))
+        return Resolution(
+            rule="link-ambiguous",
+            message=f"[[{target}]] matches {len(found_files)} files",
+            hint="write " + " or ".join(f"[[{f}]]" for f in sorted(found_files)),
+        )
     close = difflib.get_close_matches(_fold(posixpath.basename(base) or base), list(ix.display), n=1, cutoff=0.75)
     hint = f"did you mean [[{ix.display[close[0]]}]]?" if close else "create the note, or fix the link's spelling"
     return Resolution(rule="link-unresolved", message=f"unresolved wiki-link [[{target}]]", hint=hint)
@@ -164,7 +170,11 @@ def check_link(ix: Index, source: Note, link: WikiLink) -> tuple[Resolution, Lin
         res = resolve_target(ix, source, link.target)
     if res.rule:
         rule = "embed-missing" if link.embed and res.rule == "link-unresolved" else res.rule
-        msg = res.message.replace("unresolved wiki-link", "embed of a missing file or note") if rule == "embed-missing" else res.message
+        msg = (
+            res.message.replace("unresolved wiki-link", "embed of a missing file or note")
+            if rule == "embed-missing"
+            else res.message
+        )
         return res, LinkProblem(rule, msg, res.hint)
     target = res.note
     if target is None:
@@ -172,12 +182,23 @@ def check_link(ix: Index, source: Note, link: WikiLink) -> tuple[Resolution, Lin
     if link.headings and find_heading(target.headings, link.headings) is None:
         names = [h.text for h in target.headings]
         close = difflib.get_close_matches(link.headings[-1], names, n=1, cutoff=0.5)
-        hint = f"did you mean #{close[0]}?" if close else (
-            f"headings of {qualified(target)}: " + ", ".join(names[:8]) if names else f"{qualified(target)} has no headings")
+        hint = (
+            f"did you mean #{close[0]}?"
+            if close
+            else (
+                f"headings of {qualified(target)}: " + ", ".join(names[:8])
+                if names
+                else f"{qualified(target)} has no headings"
+            )
+        )
         return res, LinkProblem("link-heading", f"no heading '{'#'.join(link.headings)}' in {qualified(target)}", hint)
     if link.block and link.block.casefold() not in {b.casefold() for b in target.block_ids}:
         ids = sorted(target.block_ids)
-        hint = "block ids there: " + ", ".join("^" + b for b in ids[:8]) if ids else f"add ' ^{link.block}' at the end of the paragraph"
+        hint = (
+            "block ids there: " + ", ".join("^" + b for b in ids[:8])
+            if ids
+            else f"add ' ^{link.block}' at the end of the paragraph"
+        )
         return res, LinkProblem("link-block", f"no block '^{link.block}' in {qualified(target)}", hint)
     return res, None
 

@@ -96,7 +96,12 @@ def _mask_blocks(text: str, body_line: int) -> tuple[str, list[Heading], set[str
         if fence is not None:
             out[i] = " " * len(line)
             stripped = line.strip()
-            if stripped and len(line) - len(line.lstrip(" ")) <= 3 and set(stripped) == {fence[0]} and len(stripped) >= fence[1]:
+            if (
+                stripped
+                and len(line) - len(line.lstrip(" ")) <= 3
+                and set(stripped) == {fence[0]}
+                and len(stripped) >= fence[1]
+            ):
                 fence = None
             prev_blank, prev_code, prev_para = False, False, None
             continue
@@ -233,8 +238,20 @@ def find_wikilinks(masked: str, index: LineIndex, offset: int = 0, in_frontmatte
             size, label = label, None
         line, col = index.position(m.start() + offset)
         links.append(
-            WikiLink(m.group(0), target, headings, block, label, embed, size, line, col,
-                     m.start() + offset, m.end() + offset, in_frontmatter)
+            WikiLink(
+                m.group(0),
+                target,
+                headings,
+                block,
+                label,
+                embed,
+                size,
+                line,
+                col,
+                m.start() + offset,
+                m.end() + offset,
+                in_frontmatter,
+            )
         )
     return links
 
@@ -271,8 +288,14 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
             at = base + pos + im.start("suppress") + len(im.group("suppress"))
             line, col = index.position(at)
             items.append(
-                CiteItem(_strip_key(im.group("key")), im.group("prefix").strip(),
-                         im.group("suffix").strip().lstrip(",").strip(), bool(im.group("suppress")), line, col)
+                CiteItem(
+                    _strip_key(im.group("key")),
+                    im.group("prefix").strip(),
+                    im.group("suffix").strip().lstrip(",").strip(),
+                    bool(im.group("suppress")),
+                    line,
+                    col,
+                )
             )
             pos += len(part) + 1
         if ok and items:
@@ -304,7 +327,7 @@ def scan(text: str, body_line: int = 0) -> Scan:
     if links:
         parts, last = [], 0
         for link in links:
-            parts.append(masked[last:link.start])
+            parts.append(masked[last : link.start])
             parts.append(" " * (link.end - link.start))
             last = link.end
         parts.append(masked[last:])

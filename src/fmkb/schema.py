@@ -63,13 +63,17 @@ def _date(v: Any) -> str | None:
         return None
     if isinstance(v, int) and not isinstance(v, bool) and 1000 <= v <= 9999:
         return None
-    return "must be a date: 2020-05-28, \"2020-05\" or 2020"
+    return 'must be a date: 2020-05-28, "2020-05" or 2020'
 
 
 def _parameters(v: Any) -> str | None:
     if isinstance(v, bool):
-        return "must be a count (175000000000) or a string (\"175B\")"
-    return None if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip()) else "must be a count or a string such as \"175B\""
+        return 'must be a count (175000000000) or a string ("175B")'
+    return (
+        None
+        if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip())
+        else 'must be a count or a string such as "175B"'
+    )
 
 
 def _str_or_list(v: Any) -> str | None:
@@ -89,8 +93,12 @@ FIELDS: tuple[Field, ...] = (
     Field("description", ALL, _str, example="description: One sentence."),
     Field("related", ALL, _str_or_list, example='related: ["[[Scaling laws]]"]'),
     # keys mkdocs-material reads from front matter
-    Field("hide", ALL, _anything), Field("search", ALL, _anything), Field("icon", ALL, _anything),
-    Field("status", ALL, _anything), Field("subtitle", ALL, _anything), Field("template", ALL, _anything),
+    Field("hide", ALL, _anything),
+    Field("search", ALL, _anything),
+    Field("icon", ALL, _anything),
+    Field("status", ALL, _anything),
+    Field("subtitle", ALL, _anything),
+    Field("template", ALL, _anything),
     Field("cite", ("paper",), _str, required_for=("paper",), example="cite: kaplan2020scaling"),
     Field("year", ("paper",), _year, example="year: 2020"),
     Field("organization", ("model",), _str, example="organization: OpenAI"),
@@ -130,22 +138,41 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
         problem = spec.check(value)
         if problem:
             line, col = at(key)
-            out.append(diag(shown, line, col, "frontmatter-schema", f"'{key}' {problem}",
-                            f"for example: {spec.example}" if spec.example else None))
+            out.append(
+                diag(
+                    shown,
+                    line,
+                    col,
+                    "frontmatter-schema",
+                    f"'{key}' {problem}",
+                    f"for example: {spec.example}" if spec.example else None,
+                )
+            )
     if kind is None:
         return out
     for spec in FIELDS:
         if kind in spec.required_for and spec.name not in meta:
-            out.append(diag(shown, 1, 1, "frontmatter-schema", f"a note of kind '{kind}' needs '{spec.name}'",
-                            f"add a line: {spec.example}"))
+            out.append(
+                diag(
+                    shown,
+                    1,
+                    1,
+                    "frontmatter-schema",
+                    f"a note of kind '{kind}' needs '{spec.name}'",
+                    f"add a line: {spec.example}",
+                )
+            )
     if kind == "paper":
         out.extend(_check_paper(note, shown, bib, at))
     elif kind == "model":
         key = meta.get("paper")
         if isinstance(key, str) and key not in bib.entries:
             line, col = at("paper")
-            out.append(diag(shown, line, col, "paper-cite", f"'paper: {key}' is not a key in {bib.path}",
-                            _nearest_key(key, bib)))
+            out.append(
+                diag(
+                    shown, line, col, "paper-cite", f"'paper: {key}' is not a key in {bib.path}", _nearest_key(key, bib)
+                )
+            )
     return out
 
 
@@ -161,13 +188,23 @@ def _check_paper(note: Note, shown: str, bib: Bibliography, at) -> list[Diagnost
     entry = bib.entries.get(key)
     if entry is None:
         line, col = at("cite")
-        return [diag(shown, line, col, "paper-cite", f"'cite: {key}' is not a key in {bib.path}", _nearest_key(key, bib))]
+        return [
+            diag(shown, line, col, "paper-cite", f"'cite: {key}' is not a key in {bib.path}", _nearest_key(key, bib))
+        ]
     year = note.meta.get("year")
     bib_year = entry.fields.get("year", "").strip()
     if isinstance(year, int) and bib_year.isdigit() and int(bib_year) != year:
         line, col = at("year")
-        return [diag(shown, line, col, "paper-cite", f"'year: {year}' differs from {key}'s year {bib_year}",
-                     f"write year: {bib_year}")]
+        return [
+            diag(
+                shown,
+                line,
+                col,
+                "paper-cite",
+                f"'year: {year}' differs from {key}'s year {bib_year}",
+                f"write year: {bib_year}",
+            )
+        ]
     return []
 
 

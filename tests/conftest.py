@@ -1,0 +1,87 @@
+"""Tiny vaults in tmp_path, and helpers to check them the way CI does."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fmkb.config import settings_from
+from fmkb.engine import analyze
+
+BIB = """\
+@misc{kaplan2020scaling,
+  title  = {Scaling Laws for Neural Language Models},
+  author = {Kaplan, Jared and McCandlish, Sam},
+  year   = {2020},
+  eprint = {2001.08361},
+  archivePrefix = {arXiv}
+}
+
+@inproceedings{hoffmann2022training,
+  title     = {Training Compute-Optimal Large Language Models},
+  author    = {Hoffmann, Jordan and Borgeaud, Sebastian},
+  booktitle = {Advances in Neural Information Processing Systems},
+  year      = {2022}
+}
+"""
+
+MKDOCS = """\
+site_name: test
+docs_dir: notes
+theme:
+  name: material
+markdown_extensions:
+  - pymdownx.emoji:
+      emoji_index: !!python/name:material.extensions.emoji.twemoji
+plugins:
+  - fmkb:
+      bibliography: references.bib
+"""
+
+
+def make_vault(root: Path, notes: dict[str, str], bib: str = BIB, mkdocs: str = MKDOCS) -> Path:
+    """Write mkdocs.yml, references.bib and notes/<path> (text is dedented)."""
+    (root / "notes").mkdir(parents=True, exist_ok=True)
+    if mkdocs is not None:
+        (root / "mkdocs.yml").write_text(mkdocs, encoding="utf-8")
+    if bib is not None:
+        (root / "references.bib").write_text(bib, encoding="utf-8")
+    for rel, text in notes.items():
+        path = root / "notes" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def check_vault(root: Path):
+    """Run the engine on a vault built by make_vault (no mkdocs config loading)."""
+    settings = settings_from(str(root / "mkdocs.yml"), str(root / "notes"), "references.bib")
+    return analyze(settings)
+
+
+def diags(root: Path, rule: str | None = None, include_unused: bool = False):
+    """(path, line, column, rule) of each diagnostic; bib-unused left out unless asked."""
+    out = []
+    for d in check_vault(root).report.diagnostics:
+        if d.rule == "bib-unused" and not include_unused and rule != "bib-unused":
+            continue
+        if rule is None or d.rule == rule:
+            out.append(d)
+    return out
+
+
+def places(ds):
+    return [(d.path, d.line, d.column, d.rule) for d in ds]
+
+
+@pytest.fixture
+def vault(tmp_path):
+    def build(notes: dict[str, str], **kw) -> Path:
+        return make_vault(tmp_path, notes, **kw)
+
+    return build

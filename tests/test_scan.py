@@ -1,0 +1,210 @@
+"""The scanner: which text is a wiki-link or a citation, and where it is."""
+
+from __future__ import annotations
+
+from fmkb.scan import looks_like_key, scan
+
+
+def links(text: str):
+    return scan(text).links
+
+
+def cites(text: str):
+    return [
+        (i.key, i.prefix, i.suffix, i.suppress_author, c.in_text, i.line, i.column)
+        for c in scan(text).citations
+        for i in c.items
+    ]
+
+
+# --- wiki-link syntax -------------------------------------------------------
+
+
+def test_plain_wikilink_has_target_and_position():
+    (link,) = links("intro\nsee [[Scaling laws]] here")
+    assert (link.target, link.line, link.column, link.label, link.embed) == ("Scaling laws", 2, 5, None, False)
+
+
+def test_label_after_pipe():
+    (link,) = links("[[Scaling laws|the laws]]")
+    assert (link.target, link.label) == ("Scaling laws", "the laws")
+
+
+def test_heading_and_nested_heading_paths():
+    a, b = links("[[Note#Results]] [[Note#Results#Table 2]]")
+    assert a.headings == ("Results",)
+    assert b.headings == ("Results", "Table 2")
+
+
+def test_block_reference():
+    (link,) = links("[[Note#^key-claim]]")
+    assert (link.target, link.block, link.headings) == ("Note", "key-claim", ())
+
+
+def test_same_note_heading_link_has_empty_target():
+    (link,) = links("[[#Key results]]")
+    assert (link.target, link.headings) == ("", ("Key results",))
+
+
+def test_embed_with_size_is_not_a_label():
+    (link,) = links("![[figure.png|300]]")
+    assert (link.embed, link.size, link.label) == (True, "300", None)
+
+
+def test_embed_with_width_and_height():
+    (link,) = links("![[figure.png|640x480]]")
+    assert link.size == "640x480"
+
+
+def test_escaped_pipe_inside_table_separates_label():
+    (link,) = links("| a | [[Scaling laws\\|laws]] |")
+    assert (link.target, link.label) == ("Scaling laws", "laws")
+
+
+def test_unclosed_wikilink_is_not_a_link():
+    assert links("see [[Scaling laws and more") == []
+
+
+# --- regions that hold no links -------------------------------------------
+
+
+def test_fenced_code_hides_links_and_citations():
+    text = "```\n[[Hidden]] [@hidden2020x]\n```\n[[Shown]]"
+    assert [link.target for link in links(text)] == ["Shown"]
+    assert cites(text) == []
+
+
+def test_tilde_fence_and_longer_closing_fence():
+    text = "~~~python\n[[Hidden]]\n~~~~\n[[Shown]]"
+    assert [link.target for link in links(text)] == ["Shown"]
+
+
+def test_unterminated_fence_hides_rest_of_file():
+    assert links("```\n[[Hidden]]\n\n[[Also hidden]]") == []
+
+
+def test_indented_code_block_hides_links():
+    assert links("para\n\n    [[Hidden]]\n\n[[Shown]]")[0].target == "Shown"
+    assert len(links("para\n\n    [[Hidden]]\n\n[[Shown]]")) == 1
+
+
+def test_indented_list_continuation_is_not_code():
+    text = "- item\n\n    [[Inside list]]\n"
+    assert [link.target for link in links(text)] == ["Inside list"]
+
+
+def test_inline_code_hides_links():
+    assert [link.target for link in links("`[[Hidden]]` and [[Shown]]")] == ["Shown"]
+
+
+def test_double_backtick_code_span():
+    assert [link.target for link in links("``a ` [[Hidden]]`` [[Shown]]")] == ["Shown"]
+
+
+def test_inline_and_display_math_hide_citations():
+    assert cites("$x@y$ and $$\n@kaplan2020scaling\n$$") == []
+
+
+def test_dollar_amounts_are_not_math():
+    # "$5 and $6": a closing $ preceded by a space is not math, so the link survives
+    assert [link.target for link in links("costs $5 and [[Shown]] $6 more")] == ["Shown"]
+
+
+def test_html_and_obsidian_comments_hide_links():
+    text = "<!-- [[A]] -->%% [[B]] %%[[C]]"
+    assert [link.target for link in links(text)] == ["C"]
+
+
+def test_front_matter_lines_are_not_scanned_as_body():
+    text = "---\ntitle: '[[X]]'\n---\n[[Y]]"
+    assert [link.target for link in scan(text, body_line=3).links] == ["Y"]
+
+
+# --- headings and block ids ------------------------------------------------
+
+
+def test_atx_and_setext_headings_with_lines():
+    found = scan("# Title\n\nSub\n---\n\n## Results ##\n").headings
+    assert [(h.text, h.level, h.line) for h in found] == [("Title", 1, 1), ("Sub", 2, 3), ("Results", 2, 6)]
+
+
+def test_heading_inside_code_is_not_a_heading():
+    assert scan("```\n# not a heading\n```\n").headings == []
+
+
+def test_hash_tag_is_not_a_heading():
+    assert scan("#tag text\n").headings == []
+
+
+def test_block_ids_at_line_end():
+    assert scan("A claim. ^claim-1\n\n^table\n").block_ids == {"claim-1", "table"}
+
+
+# --- citations --------------------------------------------------------------
+
+
+def test_bracketed_citation():
+    assert cites("as shown [@kaplan2020scaling].") == [("kaplan2020scaling", "", "", False, False, 1, 11)]
+
+
+def test_locator_is_kept():
+    assert cites("[@kaplan2020scaling, p. 33]")[0][2] == "p. 33"
+
+
+def test_group_with_prefix_locator_and_second_key():
+    got = cites("[see @a2020x, ch. 2; @b2021y]")
+    assert [(k, p, s) for k, p, s, *_ in got] == [("a2020x", "see", "ch. 2"), ("b2021y", "", "")]
+    assert [c for *_, c in got] == [6, 22]
+
+
+def test_suppressed_author():
+    assert cites("Kaplan [-@kaplan2020scaling]")[0][3] is True
+
+
+def test_in_text_citation_with_locator():
+    assert cites("@kaplan2020scaling [p. 4] says")[0][:5] == ("kaplan2020scaling", "", "p. 4", False, True)
+
+
+def test_key_with_internal_punctuation_and_trailing_period():
+    assert cites("[@doe:2020.a-b] and @smith2020x.")[0][0] == "doe:2020.a-b"
+    assert cites("[@doe:2020.a-b] and @smith2020x.")[1][0] == "smith2020x"
+
+
+def test_braced_key():
+    assert cites("[@{weird key 2020}]")[0][0] == "weird key 2020"
+
+
+def test_email_is_not_a_citation():
+    assert cites("write to amy@example.com") == []
+
+
+def test_escaped_at_is_not_a_citation():
+    assert cites(r"\@kaplan2020scaling") == []
+
+
+def test_at_in_url_is_not_a_citation():
+    assert cites("see https://example.org/@kaplan2020scaling and <https://x.org/@a2020b>") == []
+
+
+def test_markdown_link_text_is_not_a_bracketed_citation():
+    got = cites("[by Amy @Name](https://example.org)")
+    assert [(k, in_text) for k, _, _, _, in_text, _, _ in got] == [("Name", True)]
+
+
+def test_inline_code_hides_citations():
+    assert cites("`@kaplan2020scaling`") == []
+
+
+def test_citation_inside_wikilink_label_is_not_counted():
+    assert cites("[[Note|see @kaplan2020scaling]]") == []
+
+
+def test_in_text_rule_key_like_words():
+    assert looks_like_key("kaplan2020scaling")
+    assert not looks_like_key("Name")
+    assert not looks_like_key("home")
+
+
+def test_citation_spanning_lines_reports_item_lines():
+    got = cites("text [@a2020x;\n@b2021y]")
+    assert [(k, line, col) for k, *_, line, col in got] == [("a2020x", 1, 7), ("b2021y", 2, 1)]

@@ -137,7 +137,10 @@ def test_hash_tag_is_not_a_heading():
 
 
 def test_block_ids_at_line_end():
-    assert scan("A claim. ^claim-1\n\n^table\n").block_ids == {"claim-1", "table"}
+    text = "A claim. ^claim-1\n\n^table\n"
+    ids = scan(text).block_ids
+    assert set(ids) == {"claim-1", "table"}
+    assert text[ids["claim-1"] :].startswith("^claim-1") and text[ids["table"] :].startswith("^table")
 
 
 # --- citations --------------------------------------------------------------

@@ -64,7 +64,8 @@ class Note:
     body_start: int  # offset of the first character after the front matter
     meta_positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> (line, col)
     headings: list[Heading] = field(default_factory=list)
-    block_ids: set[str] = field(default_factory=set)
+    block_ids: dict[str, int] = field(default_factory=dict)  # block id -> offset of its '^'
+
     links: list[WikiLink] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
 

@@ -1,34 +1,196 @@
-"""The `fmkb` MkDocs plugin: its options are fmkb's only configuration."""
+"""The `fmkb` MkDocs plugin: the engine's findings, rendered into the site.
+
+One engine pass per build (in `on_files`); pages are then rendered from its
+results without re-reading or re-parsing anything. Under `mkdocs serve` the
+plugin persists across rebuilds (it has `on_startup`), so an unchanged
+references.bib is not parsed again.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import posixpath
+import re
+from importlib import resources
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
+
+from . import pages
+from .bibliography import Bibliography, load_bibliography
+from .config import ConfigError, Settings, settings_from
+from .diagnostics import Severity
+from .engine import Analysis, analyze
+from .render import (
+    BibView,
+    PageContext,
+    aliases_line,
+    backlinks_section,
+    insert_after_h1,
+    references_section,
+    render_body,
+)
+from .resolve import check_link
 
 log = logging.getLogger("mkdocs.plugins.fmkb")
+
+ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
+KIND_ORDER = ["papers", "models", "concepts", "resources"]
 
 
 class FmkbConfig(base.Config):
     bibliography = c.Type(str, default="references.bib")
+    clean_urls = c.Type(bool, default=True)
+    generate_pages = c.Type(bool, default=True)
+
+
+def slug_segment(text: str) -> str:
+    """URL segment for a file or folder name: 'Scaling laws' -> 'scaling-laws'."""
+    s = re.sub(r"[^\w\s.-]", "", text.lower(), flags=re.UNICODE)
+    s = re.sub(r"[\s_.-]+", "-", s).strip("-")
+    return s or "page"
 
 
 class FmkbPlugin(BasePlugin[FmkbConfig]):
-    """Runs the engine once per build and reports its diagnostics through MkDocs' logger."""
+    supports_multiple_instances = False
 
-    def on_pre_build(self, *, config) -> None:
-        from .config import ConfigError, settings_from
-        from .engine import analyze
+    def __init__(self) -> None:
+        self._bib: tuple[str, Bibliography] | None = None  # (sha256 of the file, parsed)
+        self.analysis: Analysis | None = None
 
+    # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
+    def on_startup(self, *, command, dirty) -> None:
+        self.command = command
+
+    def on_config(self, config):
         try:
-            settings = settings_from(config.config_file_path, config["docs_dir"], self.config.bibliography)
+            self.settings: Settings = settings_from(
+                config.config_file_path, config["docs_dir"], self.config.bibliography
+            )
         except ConfigError as e:
-            from mkdocs.exceptions import PluginError
-
             raise PluginError(str(e)) from None
-        self.analysis = analyze(settings)
+        for ext in ("toc", "attr_list", "tables"):
+            if ext not in config.markdown_extensions:
+                config.markdown_extensions.append(ext)
+        toc = config.mdx_configs.get("toc", {})
+        from markdown.extensions.toc import slugify as default_slugify
+
+        self.slugify = toc.get("slugify", default_slugify)
+        self.separator = toc.get("separator", "-")
+        for asset in ASSETS:
+            target = config.extra_css if asset.endswith(".css") else config.extra_javascript
+            if asset not in [str(x) for x in target]:
+                target.append(asset)
+        return config
+
+    # --- one engine pass ------------------------------------------------------------
+
+    def _bibliography(self) -> Bibliography:
+        with open(self.settings.bibliography, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+        if self._bib is None or self._bib[0] != digest:
+            bib = load_bibliography(self.settings.bibliography, self.settings.shown(self.settings.bibliography))
+            self._bib = (digest, bib)
+        return self._bib[1]
+
+    def on_files(self, files: Files, *, config) -> Files:
+        self.analysis = analyze(self.settings, bib=self._bibliography())
         for d in self.analysis.report.diagnostics:
-            text = f"{d.path}:{d.line}:{d.column}: {d.message} [{d.rule}]"
-            (log.warning if d.severity.value == "error" else log.info)(text)
+            text = f"{d.path}:{d.line}:{d.column}: {d.message} [{d.rule}]" + (f" (hint: {d.hint})" if d.hint else "")
+            (log.warning if d.severity is Severity.ERROR else log.info)(text)
+        self.notes = {n.path: n for n in self.analysis.vault.notes}
+        if self.config.clean_urls:
+            self._slug_urls(files)
+        for asset in ASSETS:
+            content = resources.files("fmkb").joinpath(asset.replace("assets/fmkb/", "assets/")).read_text("utf-8")
+            files.append(File.generated(config, asset, content=content))
+        self.view = BibView(self.analysis.bib)
+        self.view.assign_years(self.analysis.report.cited)
+        self.generated: dict[str, str] = {}
+        if self.config.generate_pages:
+            for src_uri, text in pages.generated_pages(self.analysis, config, files).items():
+                if files.get_file_from_path(src_uri) is None:
+                    files.append(File.generated(config, src_uri, content=text))
+                    self.generated[src_uri] = text
+        self.backlinks = self._backlinks()
+        return files
+
+    def _slug_urls(self, files: Files) -> None:
+        taken = {f.dest_uri for f in files if not f.is_documentation_page()}
+        for f in files.documentation_pages():
+            parts = f.src_uri.split("/")
+            stem = posixpath.splitext(parts[-1])[0]
+            folders = [slug_segment(p) for p in parts[:-1]]
+            if stem.lower() in ("index", "readme"):
+                dest = posixpath.join(*folders, "index.html") if folders else "index.html"
+            else:
+                dest = posixpath.join(*folders, slug_segment(stem), "index.html")
+            if dest in taken:
+                continue  # two names with one slug: the second keeps MkDocs' own URL
+            taken.add(dest)
+            f.dest_uri = dest
+            f.url = (posixpath.dirname(dest) + "/") if posixpath.dirname(dest) else "./"
+            f.abs_dest_path = posixpath.normpath(posixpath.join(f.dest_dir, dest))
+
+    def _backlinks(self) -> dict[str, list[str]]:
+        assert self.analysis is not None
+        index = self.analysis.report.index
+        back: dict[str, list[str]] = {}
+        for note in self.analysis.vault.notes:
+            for link in note.links:
+                res, problem = check_link(index, note, link)
+                if problem is None and res.note is not None and res.note is not note:
+                    bucket = back.setdefault(res.note.path, [])
+                    if note.path not in bucket:
+                        bucket.append(note.path)
+        return back
+
+    # --- navigation -----------------------------------------------------------------
+
+    def on_nav(self, nav, *, config, files):
+        def rank(item) -> tuple[int, str]:
+            if item.is_page and item.file and item.file.src_uri == "index.md":
+                return (0, "")
+            title = (item.title or "").lower()
+            if item.is_section and title in KIND_ORDER:
+                return (1 + KIND_ORDER.index(title), title)
+            generated = {"bibliography": 90, "tags": 91}
+            return (generated.get(title, 50), title)
+
+        nav.items.sort(key=rank)
+        return nav
+
+    # --- pages ----------------------------------------------------------------------
+
+    def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
+        if self.analysis is None:
+            return markdown
+        src = page.file.src_uri
+        if src in self.generated:
+            return pages.fill_markers(markdown, self.analysis, self.view, page, files)
+        note = self.notes.get(src)
+        if note is None:
+            return markdown
+        if markdown != note.text[note.body_start :]:
+            log.debug("fmkb: %s changed on disk during the build; rendering it as read by the engine", src)
+            markdown = note.text[note.body_start :]
+
+        def url_for(path: str) -> str:
+            target = files.get_file_from_path(path)
+            return get_relative_url(target.url, page.url) if target else "#"
+
+        ctx = PageContext(self.analysis.report.index, self.slugify, self.separator, url_for)
+        body, cited = render_body(note, markdown, ctx, self.view)
+        body = insert_after_h1(body, aliases_line(note))
+        body = pages.fill_markers(body, self.analysis, self.view, page, files)
+        bib_file = files.get_file_from_path("bibliography.md")
+        bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
+        body += references_section(cited, self.view, bib_url)
+        sources = [(self.notes[p].title, url_for(p)) for p in self.backlinks.get(src, [])]
+        body += backlinks_section(sorted(sources, key=lambda s: s[0].lower()))
+        return body

@@ -41,7 +41,7 @@ _KEY_LIKE = re.compile(r"[A-Za-z][A-Za-z_:'\-]*(?:19|20)\d\d")
 @dataclass(slots=True)
 class Scan:
     headings: list[Heading]
-    block_ids: set[str]
+    block_ids: dict[str, int]  # id -> offset of its '^'
     links: list[WikiLink]
     citations: list[Citation]
 
@@ -78,12 +78,12 @@ def _blank(s: str) -> str:
     return re.sub(r"[^\n]", " ", s)
 
 
-def _mask_blocks(text: str, body_line: int) -> tuple[str, list[Heading], set[str]]:
+def _mask_blocks(text: str, body_line: int, starts: list[int]) -> tuple[str, list[Heading], dict[str, int]]:
     """Blank front matter, fenced and indented code; collect headings and block ids."""
     lines = text.split("\n")
     out = lines[:]
     headings: list[Heading] = []
-    block_ids: set[str] = set()
+    block_ids: dict[str, int] = {}
     fence: tuple[str, int] | None = None
     prev_blank = True
     prev_code = False
@@ -136,7 +136,7 @@ def _mask_blocks(text: str, body_line: int) -> tuple[str, list[Heading], set[str
             continue
         b = _BLOCK_ID.search(line)
         if b:
-            block_ids.add(b.group(1))
+            block_ids.setdefault(b.group(1), starts[i] + b.start(1) - 1)
         prev_para = i if not _LIST_ITEM.match(line) and not line.lstrip().startswith((">", "|")) else None
         prev_blank = False
     return "\n".join(out), headings, block_ids
@@ -321,7 +321,7 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
 def scan(text: str, body_line: int = 0) -> Scan:
     """Scan a whole note; lines before `body_line` (0-based) are front matter."""
     index = LineIndex(text)
-    masked, headings, block_ids = _mask_blocks(text, body_line)
+    masked, headings, block_ids = _mask_blocks(text, body_line, index.starts)
     masked = _mask_inline(masked)
     links = find_wikilinks(masked, index)
     if links:

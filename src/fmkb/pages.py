@@ -1,0 +1,116 @@
+"""Generated pages: the Bibliography, the section indexes (a sortable Papers table)
+and the tags index, built from one engine pass.
+
+A contributor may write any of these pages by hand instead; the markers
+`<!-- fmkb:bibliography -->` and `<!-- fmkb:index KIND -->` are then filled in
+wherever they appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from mkdocs.utils import get_relative_url
+
+from .engine import Analysis
+from .render import BibView, anchor_id, esc, reference_html
+
+SECTIONS = {
+    "papers": ("paper", "Papers", "Every paper note, with its year and venue. Click a column heading to sort."),
+    "models": ("model", "Models", "Foundation models: who built them, when, and how large they are."),
+    "concepts": ("concept", "Concepts", "The ideas that recur across the papers."),
+    "resources": ("resource", "Resources", "Research centres, benchmarks, model hubs and reading paths."),
+}
+_MARKER = re.compile(r"<!--\s*fmkb:(bibliography|index)\s*([a-z]*)\s*-->")
+
+
+def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
+    """src_uri -> Markdown of each page fmkb generates (only where no such file exists)."""
+    out = {
+        "bibliography.md": "# Bibliography\n\nEvery work in `references.bib`, with the notes that cite it.\n\n"
+        "<!-- fmkb:bibliography -->\n",
+    }
+    kinds_present = {n.kind for n in analysis.vault.notes}
+    for folder, (kind, title, intro) in SECTIONS.items():
+        if kind in kinds_present:
+            out[f"{folder}/index.md"] = f"# {title}\n\n{intro}\n\n<!-- fmkb:index {kind} -->\n"
+    if any(name.split("/")[-1] == "tags" for name in config.plugins):
+        out["tags.md"] = "# Tags\n\nNotes grouped by tag.\n\n<!-- material/tags -->\n"
+    return out
+
+
+def fill_markers(markdown: str, analysis: Analysis, view: BibView, page, files) -> str:
+    if "fmkb:" not in markdown:
+        return markdown
+
+    def url_for(path: str) -> str:
+        f = files.get_file_from_path(path)
+        return get_relative_url(f.url, page.url) if f else "#"
+
+    def replace(m: re.Match) -> str:
+        if m.group(1) == "bibliography":
+            return bibliography_html(analysis, view, url_for)
+        return index_table(analysis, view, m.group(2) or "paper", url_for)
+
+    return _MARKER.sub(replace, markdown)
+
+
+def bibliography_html(analysis: Analysis, view: BibView, url_for) -> str:
+    notes = {n.path: n for n in analysis.vault.notes}
+    cited = analysis.report.cited
+    keys = sorted(analysis.bib.entries, key=lambda k: (view.label(k).lower(), view.year(k), k))
+    items = []
+    for key in keys:
+        citing = [notes[p] for p in dict.fromkeys(cited.get(key, [])) if p in notes]
+        extra = ""
+        if citing:
+            links = ", ".join(f'<a href="{esc(url_for(n.path))}">{esc(n.title)}</a>' for n in citing)
+            extra = f'<br><span class="fmkb-cited-by">Cited by: {links}</span>'
+        items.append(reference_html(view, key, anchor_id(key), extra))
+    return '<ol class="fmkb-references fmkb-bibliography">\n' + "\n".join(items) + "\n</ol>\n"
+
+
+def _released(value) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value) if value is not None else ""
+
+
+def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
+    """A sortable table of the notes of one kind."""
+    notes = sorted((n for n in analysis.vault.notes if n.kind == kind), key=lambda n: n.title.lower())
+    if kind == "paper":
+        head = ["Year", "Title", "Venue", "Tags"]
+        rows = []
+        for n in notes:
+            key = n.meta.get("cite")
+            entry_ok = isinstance(key, str) and key in analysis.bib.entries
+            year = str(n.meta.get("year") or (view.field(key, "year") if entry_ok else ""))
+            venue = view.venue(key) if entry_ok else ""
+            rows.append([esc(year), _title_cell(n, url_for), esc(venue), esc(", ".join(n.tags))])
+    elif kind == "model":
+        head = ["Model", "Organization", "Released", "Parameters", "License"]
+        rows = [
+            [_title_cell(n, url_for)]
+            + [
+                esc(_released(n.meta.get(k)) if k == "released" else str(n.meta.get(k) or ""))
+                for k in ("organization", "released", "parameters", "license")
+            ]
+            for n in notes
+        ]
+    else:
+        head = ["Title", "Description", "Tags"]
+        rows = [
+            [_title_cell(n, url_for), esc(str(n.meta.get("description") or "")), esc(", ".join(n.tags))] for n in notes
+        ]
+    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    body = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return (
+        f'<table class="fmkb-sortable fmkb-index" data-kind="{esc(kind)}">\n<thead><tr>{th}</tr></thead>\n'
+        f"<tbody>\n{body}\n</tbody>\n</table>\n"
+    )
+
+
+def _title_cell(note, url_for) -> str:
+    return f'<a href="{esc(url_for(note.path))}">{esc(note.title)}</a>'

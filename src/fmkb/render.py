@@ -1,0 +1,425 @@
+"""Render: turn the engine's findings into Markdown/HTML for the site.
+
+Pure functions over the engine's data objects. The plugin gives them URLs and
+the slug function of the configured `toc` extension; nothing here re-parses a
+note or the bibliography. Every string that comes from a note's front matter or
+from references.bib is HTML-escaped before it reaches a page.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from .bibliography import BibEntry, Bibliography, arxiv_id
+from .model import Citation, Heading, Note, WikiLink
+from .resolve import Index, check_link, cited_items
+
+Slugify = Callable[[str, str], str]
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"}
+
+esc = html.escape
+
+
+# --- bibliography display ----------------------------------------------------
+
+_LATEX_HINT = re.compile(r"[\\{}$~]")
+
+
+def decode_latex(value: str) -> str:
+    """LaTeX to Unicode text, only when the value has LaTeX in it (decoding is slow)."""
+    if not _LATEX_HINT.search(value):
+        return " ".join(value.split())
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    try:
+        text = LatexNodes2Text(math_mode="text", strict_latex_spaces=False).latex_to_text(value)
+    except Exception:  # malformed LaTeX: show it without braces rather than fail the build
+        text = value.replace("{", "").replace("}", "")
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def split_authors(value: str) -> list[str]:
+    """Split a BibTeX name list on ' and ' outside braces."""
+    names, depth, start, i = [], 0, 0, 0
+    low = value.lower()
+    while i < len(value):
+        c = value[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0 and low.startswith(" and ", i):
+            names.append(value[start:i].strip())
+            i += 5
+            start = i
+            continue
+        i += 1
+    names.append(value[start:].strip())
+    return [n for n in names if n]
+
+
+def _last_name(name: str) -> str:
+    if name.startswith("{") and name.endswith("}"):
+        return name
+    if "," in name:
+        return name.split(",", 1)[0].strip()
+    parts = name.split()
+    return parts[-1] if parts else name
+
+
+def _full_name(name: str) -> str:
+    if "," in name and not (name.startswith("{") and name.endswith("}")):
+        last, first = name.split(",", 1)
+        return f"{first.strip()} {last.strip()}".strip()
+    return name
+
+
+@dataclass(slots=True)
+class BibView:
+    """Display forms of bib entries, decoded lazily and cached for one build."""
+
+    bib: Bibliography
+    _decoded: dict[tuple[str, str], str] = field(default_factory=dict)
+    _years: dict[str, str] = field(default_factory=dict)
+
+    def field(self, key: str, name: str) -> str:
+        memo = self._decoded.get((key, name))
+        if memo is None:
+            raw = self.bib.entries[key].fields.get(name, "")
+            memo = self._decoded[(key, name)] = decode_latex(raw)
+        return memo
+
+    def authors(self, key: str) -> tuple[list[str], bool]:
+        raw = self.bib.entries[key].fields.get("author") or self.bib.entries[key].fields.get("editor") or ""
+        names = split_authors(raw)
+        more = bool(names) and names[-1].strip().lower() == "others"
+        if more:
+            names = names[:-1]
+        return [decode_latex(n) for n in names], more
+
+    def label(self, key: str) -> str:
+        """Kaplan | Kaplan and McCandlish | Kaplan et al."""
+        names, more = self.authors(key)
+        if not names:
+            return self.field(key, "title") or key
+        lasts = [_last_name(n) for n in names]
+        if len(lasts) == 1 and not more:
+            return lasts[0]
+        if len(lasts) == 2 and not more:
+            return f"{lasts[0]} and {lasts[1]}"
+        return f"{lasts[0]} et al."
+
+    def assign_years(self, keys: Iterable[str]) -> None:
+        """Add a/b suffixes where two cited works share an author label and year."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for key in keys:
+            if key in self.bib.entries:
+                groups.setdefault((self.label(key), self.field(key, "year")), []).append(key)
+        for (_, year), members in groups.items():
+            if len(members) == 1:
+                self._years[members[0]] = year or "n.d."
+                continue
+            for i, key in enumerate(sorted(members, key=lambda k: (self.field(k, "title").lower(), k))):
+                self._years[key] = (year or "n.d.") + chr(ord("a") + i % 26)
+
+    def year(self, key: str) -> str:
+        return self._years.get(key) or self.field(key, "year") or "n.d."
+
+    def venue(self, key: str) -> str:
+        e = self.bib.entries[key]
+        for name in ("journal", "booktitle", "howpublished", "institution", "publisher"):
+            if e.fields.get(name):
+                return self.field(key, name)
+        if arxiv_id(e):
+            return "arXiv preprint"
+        return ""
+
+
+def anchor_id(key: str) -> str:
+    return "ref-" + re.sub(r"[^A-Za-z0-9_.:-]", "_", key)
+
+
+def reference_html(view: BibView, key: str, element_id: str | None = None, extra: str = "") -> str:
+    """One formatted entry: authors, year, title, venue, DOI/arXiv/URL links (all escaped)."""
+    e: BibEntry = view.bib.entries[key]
+    names, more = view.authors(key)
+    shown = [_full_name(n) for n in names[:10]]
+    authors = ", ".join(shown) + (", et al." if more or len(names) > 10 else "")
+    parts = [f'<span class="fmkb-authors">{esc(authors)}</span>' if authors else ""]
+    parts.append(f" ({esc(view.year(key))}). ")
+    parts.append(f'<span class="fmkb-title">{esc(view.field(key, "title"))}</span>.')
+    venue = view.venue(key)
+    if venue:
+        extra_bits = []
+        if e.fields.get("volume"):
+            extra_bits.append(esc(view.field(key, "volume")))
+        if e.fields.get("pages"):
+            extra_bits.append("pp. " + esc(view.field(key, "pages")))
+        parts.append(f" <em>{esc(venue)}</em>{', ' + ', '.join(extra_bits) if extra_bits else ''}.")
+    links = []
+    doi = e.fields.get("doi", "").strip()
+    if doi:
+        links.append(
+            f'<a class="fmkb-doi" href="https://doi.org/{esc(quote(doi, safe="/:;()._-"))}">doi:{esc(doi)}</a>'
+        )
+    aid = arxiv_id(e)
+    if aid:
+        links.append(
+            f'<a class="fmkb-arxiv" href="https://arxiv.org/abs/{esc(quote(aid, safe="/._-"))}">arXiv:{esc(aid)}</a>'
+        )
+    url = e.fields.get("url", "").strip()
+    if url and re.match(r"https?://", url) and not links:
+        links.append(f'<a class="fmkb-url" href="{esc(url)}">{esc(url)}</a>')
+    if links:
+        parts.append(" " + " ".join(links))
+    ident = f' id="{esc(element_id)}"' if element_id else ""
+    return f"<li{ident}>{''.join(parts)}{extra}</li>"
+
+
+# --- citations -----------------------------------------------------------------
+
+
+def render_citation(c: Citation, view: BibView) -> str | None:
+    """HTML for one citation, or None when the text is left as it is (an in-text handle)."""
+    keys = view.bib.entries
+    items = cited_items(c, keys)
+    if not items:
+        return None
+    out = []
+    for item in items:
+        if item.key not in keys:
+            raw = f"@{item.key}"
+            out.append(
+                f'<span class="fmkb-broken" title="{esc("unknown citation key: " + item.key)}">{esc(raw)}</span>'
+            )
+            continue
+        href = "#" + anchor_id(item.key)
+        year = esc(view.year(item.key))
+        suffix = f", {esc(item.suffix)}" if item.suffix else ""
+        if c.in_text:
+            out.append(f'<a class="fmkb-cite" href="{href}">{esc(view.label(item.key))} ({year}{suffix})</a>')
+            continue
+        prefix = f"{esc(item.prefix)} " if item.prefix else ""
+        text = year if item.suppress_author else f"{esc(view.label(item.key))}, {year}"
+        out.append(f'{prefix}<a class="fmkb-cite" href="{href}">{text}</a>{suffix}')
+    return "; ".join(out) if c.in_text else "(" + "; ".join(out) + ")"
+
+
+def references_section(keys: list[str], view: BibView, bibliography_url: str | None) -> str:
+    """The page's References list, in author-year order."""
+    if not keys:
+        return ""
+    ordered = sorted(dict.fromkeys(keys), key=lambda k: (view.label(k).lower(), view.year(k), k))
+    items = []
+    for key in ordered:
+        extra = ""
+        if bibliography_url:
+            href = f"{bibliography_url}#{anchor_id(key)}"
+            extra = f' <a class="fmkb-bib-link" href="{esc(href)}" title="in the bibliography">&#8599;</a>'
+        items.append(reference_html(view, key, anchor_id(key), extra))
+    listing = "\n".join(items)
+    return f'\n\n## References {{: #fmkb-references }}\n\n<ol class="fmkb-references">\n{listing}\n</ol>\n'
+
+
+# --- headings and links --------------------------------------------------------
+
+_MD_INLINE = re.compile(r"\[\[([^\]|]*\|)?([^\]]*)\]\]|\[([^\]]*)\]\([^)]*\)|[*_`]")
+
+
+def heading_text(text: str) -> str:
+    """The heading's visible text, as the toc extension sees it after inline Markdown."""
+    return _MD_INLINE.sub(lambda m: m.group(2) or m.group(3) or "", text).strip()
+
+
+def heading_ids(headings: list[Heading], slugify: Slugify, separator: str) -> list[str]:
+    """The ids the toc extension gives these headings, in order (duplicates get _1, _2)."""
+    used: set[str] = set()
+    ids = []
+    for h in headings:
+        base = slugify(heading_text(h.text), separator)
+        ident = base
+        n = 0
+        while ident in used:
+            n += 1
+            ident = f"{base}_{n}"
+        used.add(ident)
+        ids.append(ident)
+    return ids
+
+
+def heading_anchor(target: Note, path: tuple[str, ...], slugify: Slugify, separator: str) -> str | None:
+    from .resolve import find_heading
+
+    h = find_heading(target.headings, path)
+    if h is None:
+        return None
+    return heading_ids(target.headings, slugify, separator)[target.headings.index(h)]
+
+
+def block_anchor(block: str) -> str:
+    return "block-" + re.sub(r"[^A-Za-z0-9-]", "-", block)
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\\[\]*_`<>])", r"\\\1", text)
+
+
+def _rel(from_note_path: str, to_path: str) -> str:
+    here = posixpath.dirname(from_note_path)
+    return quote(posixpath.relpath(to_path, here or "."))
+
+
+def broken(label: str, reason: str) -> str:
+    return f'<span class="fmkb-broken" title="{esc(reason)}">{esc(label)}</span>'
+
+
+@dataclass(slots=True)
+class PageContext:
+    index: Index
+    slugify: Slugify
+    separator: str
+    url_for: Callable[[str], str]  # note path -> URL of its built page, relative to the current page
+
+
+def link_label(link: WikiLink, target: Note | None) -> str:
+    if link.label:
+        return link.label
+    if link.target:
+        base = link.target
+        if link.headings:
+            return f"{base} > {' > '.join(link.headings)}"
+        return base
+    return " > ".join(link.headings) or (target.title if target else "")
+
+
+def render_link(link: WikiLink, note: Note, ctx: PageContext) -> str:
+    """Markdown for a wiki-link or embed; a visibly broken span when it does not resolve."""
+    res, problem = check_link(ctx.index, note, link)
+    if problem:
+        return broken(link.label or link.raw, f"{problem.message} [{problem.rule}]")
+    if res.file is not None:
+        rel = _rel(note.path, res.file)
+        name = posixpath.basename(res.file)
+        ext = posixpath.splitext(name)[1].lower()
+        if link.embed and ext in IMAGE_EXTS:
+            attrs = ""
+            if link.size:
+                w, _, h = link.size.partition("x")
+                attrs = f'{{: width="{w}"' + (f' height="{h}"' if h else "") + " }"
+            return f"![{_md_escape(link.label or name)}]({rel}){attrs}"
+        return f"[{_md_escape(link.label or name)}]({rel})"
+    target = res.note
+    assert target is not None
+    anchor = ""
+    if link.headings:
+        anchor = "#" + (heading_anchor(target, link.headings, ctx.slugify, ctx.separator) or "")
+    elif link.block:
+        anchor = "#" + block_anchor(link.block)
+    href = ("" if target is note else _rel(note.path, target.path)) + anchor
+    label = _md_escape(link_label(link, target))
+    if link.embed:
+        return embed_excerpt(target, link, href, ctx)
+    return f"[{label}]({href})"
+
+
+def embed_excerpt(target: Note, link: WikiLink, href: str, ctx: PageContext, limit: int = 700) -> str:
+    """A note embed: a clearly marked excerpt (plain text) that links to the source."""
+    body = target.text[target.body_start :]
+    lines = body.split("\n")
+    start = 0
+    if link.headings:
+        from .resolve import find_heading
+
+        h = find_heading(target.headings, link.headings)
+        if h is not None:
+            start = h.line - 1 - target.text[: target.body_start].count("\n") + 1
+    text_lines = []
+    for line in lines[start:]:
+        if line.startswith("#") and text_lines:
+            break
+        if line.startswith(("#", "```", "~~~", "---")) or not line.strip():
+            if text_lines and not line.strip():
+                text_lines.append("")
+            continue
+        text_lines.append(line.strip())
+        if sum(len(t) for t in text_lines) > limit:
+            break
+    excerpt = " ".join(t for t in text_lines if t)
+    excerpt = re.sub(r"!?\[\[([^\]|]*\|)?([^\]]*)\]\]", lambda m: m.group(2).split("#")[0], excerpt)
+    excerpt = re.sub(r"\[(-?@[^\]]*)\]", "", excerpt)
+    if len(excerpt) > limit:
+        excerpt = excerpt[:limit].rsplit(" ", 1)[0] + " …"
+    anchor = href.partition("#")[2]
+    url = ctx.url_for(target.path) + (f"#{anchor}" if anchor else "")
+    return (
+        f'<div class="fmkb-embed"><p class="fmkb-embed-source">Excerpt from <a href="{esc(url)}">'
+        f"{esc(target.title)}</a></p><p>{esc(excerpt)}</p></div>"
+    )
+
+
+def render_body(note: Note, markdown: str, ctx: PageContext, view: BibView) -> tuple[str, list[str]]:
+    """Replace the links and citations of a note's body; return (markdown, cited keys in order).
+
+    `markdown` is the body MkDocs read; it equals `note.text[note.body_start:]`,
+    so the engine's offsets apply after shifting by `body_start`.
+    """
+    base = note.body_start
+    edits: list[tuple[int, int, str]] = []
+    for link in note.links:
+        if link.in_frontmatter:
+            continue
+        edits.append((link.start - base, link.end - base, render_link(link, note, ctx)))
+    cited: list[str] = []
+    for c in note.citations:
+        rendered = render_citation(c, view)
+        if rendered is None:
+            continue
+        cited.extend(i.key for i in cited_items(c, view.bib.entries) if i.key in view.bib.entries)
+        edits.append((c.start - base, c.end - base, rendered))
+    for block, offset in note_block_offsets(note):
+        edits.append((offset - base, offset - base + len(block) + 1, f'<span id="{block_anchor(block)}"></span>'))
+    edits.sort()
+    out, last = [], 0
+    for a, b, text in edits:
+        if a < last:
+            continue
+        out.append(markdown[last:a])
+        out.append(text)
+        last = b
+    out.append(markdown[last:])
+    return "".join(out), cited
+
+
+def note_block_offsets(note: Note) -> list[tuple[str, int]]:
+    """(block id, offset of its '^') for each block id in the body."""
+    return sorted(note.block_ids.items(), key=lambda kv: kv[1])
+
+
+def aliases_line(note: Note) -> str:
+    if not note.aliases:
+        return ""
+    names = ", ".join(f"<strong>{esc(a)}</strong>" for a in note.aliases)
+    return f'<p class="fmkb-aliases">Also known as: {names}</p>'
+
+
+def insert_after_h1(markdown: str, html_block: str) -> str:
+    """Put a block right after the first H1 (or at the top when there is none)."""
+    if not html_block:
+        return markdown
+    m = re.search(r"^# .*$", markdown, re.M)
+    if m:
+        return markdown[: m.end()] + "\n\n" + html_block + "\n" + markdown[m.end() :]
+    return html_block + "\n\n" + markdown
+
+
+def backlinks_section(sources: list[tuple[str, str]]) -> str:
+    """`sources`: (title, href to the built page)."""
+    if not sources:
+        return ""
+    items = "\n".join(f'<li><a href="{esc(href)}">{esc(title)}</a></li>' for title, href in sources)
+    return f'\n\n## Linked from {{: #fmkb-backlinks }}\n\n<ul class="fmkb-backlinks">\n{items}\n</ul>\n'

@@ -1,0 +1,176 @@
+"""The shipped site in a real browser: Debian's headless Chromium driven by Playwright.
+
+The site is built once from the shipped notes, served on 127.0.0.1, and used the
+way a reader uses it. No browser is downloaded: Playwright drives /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from collections import deque
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic"]
+CHINCHILLA = "papers/training-compute-optimal-large-language-models/"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    out = tmp_path_factory.mktemp("site")
+    cfg = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(out), strict=True)
+    build(cfg)
+    handler = functools.partial(_QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (README, set-up command 2)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def test_search_for_an_alias_finds_the_paper_note(page, site_url):
+    page.goto(site_url)
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").fill("Chinchilla")
+    result = page.locator("a.md-search-result__link", has_text="Training Compute-Optimal Large Language Models").first
+    result.wait_for(timeout=15000)
+    result.click()
+    page.wait_for_url(re.compile(re.escape(CHINCHILLA)))
+    assert page.locator("h1").first.inner_text().startswith("Training Compute-Optimal Large Language Models")
+
+
+def test_wikilink_to_a_heading_lands_on_that_heading(page, site_url):
+    page.goto(site_url + "concepts/scaling-laws/")
+    link = page.locator("article a", has_text="key results").first
+    link.click()
+    page.wait_for_url(re.compile(re.escape(CHINCHILLA) + "#"))
+    anchor = urlparse(page.url).fragment
+    heading = page.locator(f"[id='{anchor}']")
+    assert heading.evaluate("el => el.tagName") == "H2"
+    assert heading.inner_text().startswith("Key results")
+    assert heading.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+
+
+def test_references_section_has_arxiv_links_for_cited_works(page, site_url):
+    page.goto(site_url + CHINCHILLA)
+    refs = page.locator("ol.fmkb-references > li")
+    assert refs.count() >= 2
+    arxiv = page.locator("#ref-hoffmann2022training a.fmkb-arxiv")
+    assert arxiv.get_attribute("href") == "https://arxiv.org/abs/2203.15556"
+    # a citation in the text jumps to its entry
+    page.locator("a.fmkb-cite[href='#ref-hoffmann2022training']").first.click()
+    assert urlparse(page.url).fragment == "ref-hoffmann2022training"
+
+
+def test_doi_links_are_well_formed(page, site_url):
+    page.goto(site_url + "bibliography/")
+    hrefs = page.locator("a.fmkb-doi").evaluate_all("els => els.map(e => e.href)")
+    assert hrefs and all(re.fullmatch(r"https://doi\.org/10\.\d{4,9}/\S+", h) for h in hrefs)
+
+
+def test_backlinks_lead_to_notes_that_link_back(page, site_url):
+    page.goto(site_url + CHINCHILLA)
+    backlinks = page.locator("ul.fmkb-backlinks a")
+    assert backlinks.count() >= 3
+    backlinks.first.click()
+    page.wait_for_load_state()
+    hrefs = page.locator("article a").evaluate_all("els => els.map(e => e.href)")
+    assert any(urldefrag(h)[0].endswith(CHINCHILLA) for h in hrefs)
+
+
+def test_tag_opens_the_tag_listing(page, site_url):
+    page.goto(site_url + CHINCHILLA)
+    tag = page.locator("a.md-tag", has_text="scaling").first
+    tag.click()
+    page.wait_for_load_state()
+    assert "/tags/" in page.url
+    listing = page.locator("article").inner_text()
+    assert "Training Compute-Optimal Large Language Models" in listing
+
+
+def test_papers_table_sorts_by_year(page, site_url):
+    page.goto(site_url + "papers/")
+    years = lambda: page.locator("table.fmkb-sortable tbody tr td:first-child").all_inner_texts()  # noqa: E731
+    assert len(years()) >= 40
+    header = page.locator("table.fmkb-sortable th", has_text="Year")
+    header.click()
+    ascending = [int(y) for y in years()]
+    assert ascending == sorted(ascending) and header.get_attribute("aria-sort") == "ascending"
+    header.click()
+    descending = [int(y) for y in years()]
+    assert descending == sorted(ascending, reverse=True)
+
+
+def test_every_internal_link_and_anchor_exists(page, site_url):
+    """Crawl the whole site from the home page; every internal href and #anchor must exist."""
+    ids: dict[str, set[str]] = {}
+    links: list[tuple[str, str]] = []
+    queue, seen = deque([site_url]), {site_url}
+    while queue:
+        url = queue.popleft()
+        response = page.goto(url)
+        assert response is not None and response.ok, f"{url} answered {response and response.status}"
+        ids[url] = set(page.locator("[id]").evaluate_all("els => els.map(e => e.id)"))
+        for href in page.locator("a[href]").evaluate_all("els => els.map(e => e.getAttribute('href'))"):
+            absolute = urljoin(url, href)
+            if not absolute.startswith(site_url):
+                continue
+            target, _ = urldefrag(absolute)
+            links.append((url, absolute))
+            if target.endswith("/") and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    assert len(ids) >= 98  # every note, plus generated pages
+    broken = []
+    for source, absolute in links:
+        target, fragment = urldefrag(absolute)
+        if target.endswith("/"):
+            if target not in ids:
+                broken.append((source, absolute, "page"))
+            elif fragment and fragment not in ids[target]:
+                broken.append((source, absolute, "anchor"))
+        else:
+            status = page.request.get(target).status
+            if status != 200:
+                broken.append((source, absolute, status))
+    assert broken == []
+
+
+def test_no_broken_link_markers_in_the_shipped_site(page, site_url):
+    page.goto(site_url + "concepts/scaling-laws/")
+    assert page.locator(".fmkb-broken").count() == 0

@@ -1,0 +1,191 @@
+"""`mkdocs build` with the fmkb plugin on tiny vaults: what a reader's browser receives."""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+
+import pytest
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort
+
+SITE_YML = """\
+site_name: test
+docs_dir: notes
+site_dir: site
+theme:
+  name: material
+  features: [navigation.indexes, navigation.prune]
+markdown_extensions:
+  - toc:
+      permalink: true
+plugins:
+  - search
+  - tags
+  - fmkb:
+      bibliography: references.bib
+"""
+
+BIB = """\
+@misc{kaplan2020scaling,
+  title = {Scaling Laws for Neural Language Models},
+  author = {Kaplan, Jared and McCandlish, Sam and Henighan, Tom},
+  year = {2020}, eprint = {2001.08361}, archivePrefix = {arXiv}
+}
+"""
+
+NOTES = {
+    "index.md": "# Home\n\nStart at [[Scaling laws]].\n",
+    "concepts/Scaling laws.md": """\
+        ---
+        title: Scaling laws
+        kind: concept
+        tags: [scaling]
+        ---
+        # Scaling laws
+
+        Loss falls as a power law [@kaplan2020scaling, p. 3]. @kaplan2020scaling [sec. 6] compare.
+
+        ## Key results
+
+        See [[Scaling Laws for Neural Language Models#Key results|the paper's results]].
+        """,
+    "papers/Scaling Laws for Neural Language Models.md": """\
+        ---
+        title: Scaling Laws for Neural Language Models
+        kind: paper
+        cite: kaplan2020scaling
+        year: 2020
+        aliases: [Kaplan scaling laws]
+        tags: [scaling]
+        ---
+        # Scaling Laws for Neural Language Models
+
+        ## Key results
+
+        Power laws [@kaplan2020scaling]. Back to [[Scaling laws]].
+        """,
+}
+
+
+def build_site(tmp_path, notes=NOTES, strict=False):
+    (tmp_path / "mkdocs.yml").write_text(SITE_YML)
+    (tmp_path / "references.bib").write_text(BIB)
+    for rel, text in notes.items():
+        p = tmp_path / "notes" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    cfg = load_config(str(tmp_path / "mkdocs.yml"), strict=strict)
+    build(cfg)
+    return tmp_path / "site"
+
+
+def page(site, url: str) -> str:
+    return (site / url / "index.html").read_text()
+
+
+def ids(html: str) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', html))
+
+
+def test_file_named_like_its_title_gets_a_slug_url(tmp_path):
+    site = build_site(tmp_path)
+    assert (site / "concepts" / "scaling-laws" / "index.html").exists()
+    assert (site / "papers" / "scaling-laws-for-neural-language-models" / "index.html").exists()
+
+
+def test_wikilink_points_at_the_heading_id_the_toc_generated(tmp_path):
+    site = build_site(tmp_path)
+    html = page(site, "concepts/scaling-laws")
+    m = re.search(r'<a href="([^"]+)">the paper\'s results</a>', html)
+    assert m, html
+    path, anchor = m.group(1).split("#")
+    assert path == "../../papers/scaling-laws-for-neural-language-models/"
+    assert anchor in ids(page(site, "papers/scaling-laws-for-neural-language-models"))
+
+
+def test_citations_render_author_year_with_locators_and_link_to_references(tmp_path):
+    html = page(build_site(tmp_path), "concepts/scaling-laws")
+    assert '(<a class="fmkb-cite" href="#ref-kaplan2020scaling">Kaplan et al., 2020</a>, p. 3)' in html
+    assert ">Kaplan et al. (2020, sec. 6)</a>" in html
+    assert 'id="ref-kaplan2020scaling"' in html
+    assert 'href="https://arxiv.org/abs/2001.08361"' in html
+
+
+def test_backlinks_section_lists_linking_notes(tmp_path):
+    html = page(build_site(tmp_path), "concepts/scaling-laws")
+    section = html[html.index('id="fmkb-backlinks"'):]
+    assert ">Home</a>" in section and ">Scaling Laws for Neural Language Models</a>" in section
+
+
+def test_aliases_are_on_the_page_for_search(tmp_path):
+    html = page(build_site(tmp_path), "papers/scaling-laws-for-neural-language-models")
+    assert "Also known as: <strong>Kaplan scaling laws</strong>" in html
+
+
+def test_bibliography_page_lists_entries_and_citing_notes(tmp_path):
+    html = page(build_site(tmp_path), "bibliography")
+    assert 'id="ref-kaplan2020scaling"' in html
+    assert "Cited by:" in html and "../concepts/scaling-laws/" in html
+
+
+def test_papers_index_is_a_sortable_table(tmp_path):
+    html = page(build_site(tmp_path), "papers")
+    assert 'class="fmkb-sortable fmkb-index"' in html
+    assert "<td>2020</td>" in html and "scaling-laws-for-neural-language-models/" in html
+
+
+def test_tags_page_exists(tmp_path):
+    html = page(build_site(tmp_path), "tags")
+    assert "scaling" in html
+
+
+def test_assets_are_shipped_and_linked(tmp_path):
+    site = build_site(tmp_path)
+    assert (site / "assets" / "fmkb" / "fmkb.js").exists()
+    assert "assets/fmkb/fmkb.css" in page(site, "concepts/scaling-laws")
+
+
+def test_broken_link_is_visible_and_logged_once_with_place(tmp_path, caplog):
+    notes = {**NOTES, "concepts/Bad.md": "# Bad\n\nSee [[Nope]] and [@nobody2020x].\n"}
+    with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.fmkb"):
+        site = build_site(tmp_path, notes)
+    html = page(site, "concepts/bad")
+    assert html.count('class="fmkb-broken"') == 2
+    assert 'title="unresolved wiki-link [[Nope]] [link-unresolved]"' in html
+    messages = [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.fmkb"]
+    assert sum("notes/concepts/Bad.md:3:5: unresolved wiki-link [[Nope]]" in m for m in messages) == 1
+    assert sum("notes/concepts/Bad.md:3:19:" in m and "cite-unknown" in m for m in messages) == 1
+
+
+def test_strict_build_fails_on_broken_links(tmp_path):
+    notes = {**NOTES, "concepts/Bad.md": "# Bad\n\n[[Nope]]\n"}
+    with pytest.raises(Abort):
+        build_site(tmp_path, notes, strict=True)
+
+
+def test_strict_build_passes_on_a_clean_vault(tmp_path):
+    assert (build_site(tmp_path, strict=True) / "index.html").exists()
+
+
+def test_bibliography_is_parsed_once_per_content(tmp_path, monkeypatch):
+    """Across rebuilds (as under `mkdocs serve`) an unchanged references.bib is not parsed again."""
+    import fmkb.plugin as plugin_module
+
+    calls = []
+    real = plugin_module.load_bibliography
+    monkeypatch.setattr(plugin_module, "load_bibliography", lambda *a: calls.append(a) or real(*a))
+    build_site(tmp_path)
+    (tmp_path / "references.bib").write_text(BIB + f"\n% unique to {tmp_path}\n")
+    cfg = load_config(str(tmp_path / "mkdocs.yml"))
+    cfg.plugins.on_startup(command="serve", dirty=False)
+    build(cfg)
+    after_first = len(calls)
+    build(cfg)
+    build(cfg)
+    assert len(calls) == after_first  # unchanged content: no parse on the rebuilds
+    (tmp_path / "references.bib").write_text(BIB + f"\n% edited {tmp_path}\n")
+    build(cfg)
+    assert len(calls) == after_first + 1

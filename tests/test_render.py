@@ -117,7 +117,7 @@ def _ctx(notes):
 def test_wikilink_renders_as_relative_markdown_link_with_heading_anchor():
     a, _ = load_note("concepts/a.md", b"See [[Target#Key results|the results]].")
     t, _ = load_note("papers/Target.md", b"# Target\n\n## Key results\n")
-    body, _ = render_body(a, a.text[a.body_start:], _ctx([a, t]), view())
+    body, _ = render_body(a, a.text[a.body_start :], _ctx([a, t]), view())
     assert body == "See [the results](../papers/Target.md#key-results)."
 
 

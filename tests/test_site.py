@@ -116,7 +116,7 @@ def test_citations_render_author_year_with_locators_and_link_to_references(tmp_p
 
 def test_backlinks_section_lists_linking_notes(tmp_path):
     html = page(build_site(tmp_path), "concepts/scaling-laws")
-    section = html[html.index('id="fmkb-backlinks"'):]
+    section = html[html.index('id="fmkb-backlinks"') :]
     assert ">Home</a>" in section and ">Scaling Laws for Neural Language Models</a>" in section
 
 

@@ -1,0 +1,184 @@
+"""The shipped knowledge base (the real notes/ and references.bib, not fixtures)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from fmkb.cli import main
+from fmkb.config import load_settings
+from fmkb.engine import analyze
+from fmkb.resolve import check_link
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Papers the seed texts name (shared/seeds), by bib key.
+SEED_PAPERS = {
+    "bommasani2021opportunities": "On the Opportunities and Risks of Foundation Models",
+    "ouyang2022training": "InstructGPT",
+    "kaplan2020scaling": "Scaling Laws for Neural Language Models",
+    "touvron2023llama": "LLaMA",
+    "yuan2021florence": "Florence",
+    "wang2023internimage": "InternImage",
+    "wang2022foundation": "Foundation Transformers",
+    "fei2022towards": "multimodal foundation model of Fei et al.",
+}
+CONCEPTS = [
+    "Foundation model",
+    "Self-supervised learning",
+    "Transfer learning",
+    "Fine-tuning",
+    "In-context learning",
+    "Scaling laws",
+    "Compute-optimal training",
+    "Emergent abilities",
+    "RLHF",
+    "Reward modeling",
+    "Instruction tuning",
+    "Knowledge distillation",
+    "Quantization",
+    "Parameter-efficient fine-tuning",
+    "Sparse and efficient attention",
+    "Multimodal learning",
+    "Vision-language models",
+    "Alignment",
+    "Interpretability",
+    "Bias and fairness",
+    "Environmental cost",
+    "Homogenization",
+    "Emergence",
+]
+MODELS = [
+    "BERT",
+    "GPT-3",
+    "T5",
+    "PaLM",
+    "LLaMA",
+    "Llama 2",
+    "CLIP",
+    "DALL-E 2",
+    "Flamingo",
+    "Florence",
+    "InternImage",
+    "SAM",
+    "Whisper",
+]
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return analyze(load_settings(str(ROOT / "mkdocs.yml")))
+
+
+def by_kind(kb, kind):
+    return [n for n in kb.vault.notes if n.kind == kind]
+
+
+def own_words(note) -> int:
+    """Words of prose in the body: citations, link syntax, headings and markup left out."""
+    body = note.text[note.body_start :]
+    body = re.sub(r"^#.*$", "", body, flags=re.M)
+    body = re.sub(r"\[[^\[\]]*@[^\[\]]*\]", "", body)
+    body = re.sub(r"!?\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", body)
+    return len(re.findall(r"[A-Za-z0-9][\w'’.-]*", body))
+
+
+def test_shipped_notes_pass_fmkb_check_strict(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    code = main(["check", "--strict"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("0 errors, 0 warnings")
+
+
+def test_every_seed_named_paper_has_a_note(kb):
+    cited = {n.meta.get("cite") for n in by_kind(kb, "paper")}
+    assert set(SEED_PAPERS) - cited == set()
+
+
+def test_every_core_bib_entry_has_a_paper_note_or_is_cited(kb):
+    papers = {n.meta.get("cite") for n in by_kind(kb, "paper")}
+    assert len(papers) >= 40
+    assert set(kb.bib.entries) - set(kb.report.cited) == set()
+
+
+def test_counts_of_each_kind(kb):
+    assert len(by_kind(kb, "paper")) >= 40
+    assert len(by_kind(kb, "concept")) >= 20
+    assert len(by_kind(kb, "model")) >= 12
+    assert len(by_kind(kb, "resource")) >= 3
+    assert any(n.path == "index.md" for n in kb.vault.notes)
+
+
+def test_named_concepts_and_models_exist(kb):
+    names = {}
+    for n in kb.vault.notes:
+        for name in [n.title, n.stem, *n.aliases]:
+            names.setdefault(name.casefold(), n)
+    missing = [c for c in CONCEPTS if names.get(c.casefold()) is None or names[c.casefold()].kind != "concept"]
+    assert missing == []
+    missing = [m for m in MODELS if names.get(m.casefold()) is None or names[m.casefold()].kind != "model"]
+    assert missing == []
+
+
+def test_paper_cite_and_year_agree_with_the_bibliography(kb):
+    for n in by_kind(kb, "paper"):
+        entry = kb.bib.entries[n.meta["cite"]]
+        assert str(n.meta.get("year")) == entry.fields["year"], n.path
+
+
+def test_paper_notes_are_not_stubs(kb):
+    short = {n.path: own_words(n) for n in by_kind(kb, "paper") if own_words(n) < 250}
+    assert short == {}
+
+
+def test_paper_notes_have_the_standard_sections(kb):
+    wanted = {"Summary", "Key results", "Limitations and critiques", "Related notes"}
+    missing = {n.path: wanted - {h.text for h in n.headings} for n in by_kind(kb, "paper")}
+    assert {p: m for p, m in missing.items() if m} == {}
+
+
+def test_other_notes_have_substance(kb):
+    short = {n.path: own_words(n) for n in kb.vault.notes if n.kind != "paper" and own_words(n) < 150}
+    assert short == {}
+
+
+def test_every_paper_note_cites_its_paper_in_the_text(kb):
+    for n in by_kind(kb, "paper"):
+        keys = {i.key for c in n.citations for i in c.items}
+        assert n.meta["cite"] in keys, n.path
+
+
+def _targets(kb, note):
+    out = set()
+    for link in note.links:
+        res, problem = check_link(kb.report.index, note, link)
+        if problem is None and res.note is not None and res.note is not note:
+            out.add(res.note.path)
+    return out
+
+
+def test_every_note_links_to_at_least_two_others(kb):
+    few = {n.path: len(_targets(kb, n)) for n in kb.vault.notes if len(_targets(kb, n)) < 2}
+    assert few == {}
+
+
+def test_no_orphans(kb):
+    linked = set()
+    for n in kb.vault.notes:
+        linked |= _targets(kb, n)
+    orphans = [n.path for n in kb.vault.notes if n.path not in linked and n.path != "index.md"]
+    assert orphans == []
+
+
+def test_models_name_organization_release_and_paper(kb):
+    for n in by_kind(kb, "model"):
+        assert {"organization", "released", "paper"} <= set(n.meta), n.path
+        assert n.meta["paper"] in kb.bib.entries
+
+
+def test_notes_have_descriptions_and_tags(kb):
+    bare = [n.path for n in kb.vault.notes if n.path != "index.md" and not (n.meta.get("description") and n.tags)]
+    assert bare == []

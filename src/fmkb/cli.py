@@ -21,6 +21,34 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
+def _new(args: argparse.Namespace) -> int:
+    from .new import NewError, new_paper, new_plain, offline_help
+
+    settings = load_settings(args.config_file)
+    try:
+        if args.kind == "paper":
+            if bool(args.arxiv) == bool(args.doi):
+                print("fmkb: error: give exactly one of --arxiv ID or --doi DOI", file=sys.stderr)
+                return 2
+            if args.offline:
+                print(offline_help(args.arxiv, args.doi), file=sys.stderr)
+                return 1
+            key, path = new_paper(settings, arxiv=args.arxiv, doi=args.doi)
+            print(f"added @{key} to {settings.shown(settings.bibliography)} and created {path}")
+        else:
+            if not args.name:
+                print(f'fmkb: error: give the {args.kind}\'s name: fmkb new {args.kind} "Name"', file=sys.stderr)
+                return 2
+            path = new_plain(settings, args.kind, args.name)
+            print(f"created {path}")
+    except NewError as e:
+        print(f"fmkb: error: {e}", file=sys.stderr)
+        if args.kind == "paper" and "cannot reach" in str(e):
+            print("fmkb: no network? run again with --offline to see how to add the paper by hand", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fmkb", description="Foundation Model Knowledge Base tools.")
     parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="path to mkdocs.yml (default: %(default)s)")
@@ -29,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
     p.set_defaults(func=_check)
+    n = sub.add_parser("new", help="start a note: a paper from its arXiv id or DOI, or a concept or model")
+    n.add_argument("kind", choices=["paper", "concept", "model"])
+    n.add_argument("name", nargs="?", help="the note's name (concept and model)")
+    n.add_argument("--arxiv", metavar="ID", help="arXiv id, e.g. 2203.02155")
+    n.add_argument("--doi", metavar="DOI", help="DOI, e.g. 10.1038/s41586-021-03819-2")
+    n.add_argument("--offline", action="store_true", help="fetch nothing; explain how to add the entry by hand")
+    n.set_defaults(func=_new)
     return parser
 
 

@@ -23,7 +23,7 @@ from mkdocs.utils import get_relative_url
 
 from . import pages
 from .bibliography import Bibliography, load_bibliography
-from .config import ConfigError, Settings, settings_from
+from .config import ConfigError, Network, Settings, settings_from
 from .diagnostics import Severity
 from .engine import Analysis, analyze
 from .render import (
@@ -38,6 +38,7 @@ from .render import (
 from .resolve import check_link
 
 log = logging.getLogger("mkdocs.plugins.fmkb")
+DEFAULTS = Network()
 
 ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
 KIND_ORDER = ["papers", "models", "concepts", "resources"]
@@ -45,6 +46,15 @@ KIND_ORDER = ["papers", "models", "concepts", "resources"]
 
 class FmkbConfig(base.Config):
     bibliography = c.Type(str, default="references.bib")
+    cache_dir = c.Type(str, default=".fmkb-cache")
+    arxiv_api = c.Type(str, default=DEFAULTS.arxiv_api)
+    crossref_api = c.Type(str, default=DEFAULTS.crossref_api)
+    timeout = c.Type((int, float), default=DEFAULTS.timeout)
+    retries = c.Type(int, default=DEFAULTS.retries)
+    max_wait = c.Type((int, float), default=DEFAULTS.max_wait)
+    workers = c.Type(int, default=DEFAULTS.workers)
+    per_host = c.Type(int, default=DEFAULTS.per_host)
+    cache_ttl = c.Type((int, float), default=DEFAULTS.cache_ttl)
     clean_urls = c.Type(bool, default=True)
     generate_pages = c.Type(bool, default=True)
 

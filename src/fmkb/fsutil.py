@@ -1,0 +1,63 @@
+"""Writes that cannot lose a contributor's work: temp file + rename, no silent overwrite."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+
+class WriteRefused(Exception):
+    """The target exists, or changed under us: nothing was written."""
+
+
+def _temp_beside(path: str) -> str:
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.fmkb-tmp")
+
+
+def _write_temp(path: str, data: bytes) -> str:
+    tmp = _temp_beside(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return tmp
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def create_file(path: str, data: bytes) -> None:
+    """Create `path` with `data` atomically; refuse if it exists (never overwrites)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = _write_temp(path, data)
+    try:
+        os.link(tmp, path)  # atomic, and fails if the path exists
+    except FileExistsError:
+        raise WriteRefused(f"{path} already exists; not overwriting it") from None
+    finally:
+        _unlink_quietly(tmp)
+
+
+def replace_file(path: str, data: bytes, expected: bytes) -> None:
+    """Replace `path` atomically, but only if it still holds `expected` (no lost updates)."""
+    tmp = _write_temp(path, data)
+    try:
+        with open(path, "rb") as fh:
+            current = fh.read()
+        if current != expected:
+            raise WriteRefused(f"{path} changed while fmkb was working; nothing written, try again")
+        mode = os.stat(path).st_mode & 0o777
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        _unlink_quietly(tmp)

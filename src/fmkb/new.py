@@ -1,0 +1,216 @@
+"""`fmkb new`: start a note (and, for a paper, its BibTeX entry) in one command.
+
+Everything is prepared in memory first; then the note is created (refusing to
+overwrite) and references.bib is replaced atomically, keeping every existing
+byte. If anything fails, or the command is interrupted, nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .bibliography import load_bibliography
+from .config import Settings
+from .fetch import FetchError, Paper, bibtex_entry, fetch_arxiv, fetch_doi, house_key, normalize_arxiv, normalize_doi
+from .fsutil import WriteRefused, create_file, replace_file
+from .load import load_vault
+
+
+class NewError(Exception):
+    """A one-line reason; exit code 1, nothing written."""
+
+
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|#^\[\]\x00-\x1f]')
+
+
+def file_stem(title: str) -> str:
+    """A file name Obsidian and every OS accept: 'BERT: Pre-training' -> 'BERT - Pre-training'."""
+    stem = title.replace(": ", " - ").replace(":", " -")
+    stem = _UNSAFE_NAME.sub("", stem)
+    stem = " ".join(stem.split()).strip(" .")
+    if len(stem) > 120:
+        stem = stem[:120].rsplit(" ", 1)[0]
+    if not stem:
+        raise NewError("the name has no characters that can be used in a file name")
+    return stem
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def paper_note(paper: Paper, key: str) -> str:
+    first = paper.authors[0][0]
+    who = first if len(paper.authors) == 1 else f"{first} et al."
+    return f"""---
+title: {_yaml_str(paper.title)}
+kind: paper
+cite: {key}
+year: {paper.year}
+aliases: []
+tags: []
+description: {_yaml_str(f"{paper.title} ({who}, {paper.year}).")}
+---
+
+# {paper.title}
+
+## Summary
+
+What problem the paper addresses, what it proposes and why it matters, in your own words [@{key}].
+
+## Key results
+
+- The paper's headline numbers, with units and conditions [@{key}].
+
+## Limitations and critiques
+
+- What the paper does not show; later work that disputed or superseded it.
+
+## Related notes
+
+<!-- Link the concepts and models this paper belongs to, e.g. [[Scaling laws]]. -->
+"""
+
+
+def concept_note(name: str) -> str:
+    return f"""---
+title: {_yaml_str(name)}
+kind: concept
+aliases: []
+tags: []
+description: {_yaml_str(f"{name}: a one-sentence definition.")}
+---
+
+# {name}
+
+A definition in one paragraph, with the papers behind it cited as `[@key]`.
+
+## Key papers
+
+## Related notes
+
+<!-- Link related notes, e.g. [[Foundation model]]. -->
+"""
+
+
+def model_note(name: str) -> str:
+    return f"""---
+title: {_yaml_str(name)}
+kind: model
+organization: ""
+released: ""
+parameters: ""
+paper: ""
+license: ""
+aliases: []
+tags: []
+description: {_yaml_str(f"{name}: what it is, in one sentence.")}
+---
+
+# {name}
+
+What the model is, its architecture and training data, and how it is used.
+
+## Related notes
+
+<!-- Link the paper that introduced it and related models. -->
+"""
+
+
+def _write_note(path: str, text: str) -> None:
+    try:
+        create_file(path, text.encode("utf-8"))
+    except WriteRefused as e:
+        raise NewError(str(e)) from None
+    except OSError as e:
+        raise NewError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def new_plain(settings: Settings, kind: str, name: str) -> str:
+    """Create a concept or model note; returns its path relative to the repository."""
+    folder = {"concept": "concepts", "model": "models"}[kind]
+    path = os.path.join(settings.docs_dir, folder, file_stem(name) + ".md")
+    if os.path.exists(path):
+        raise NewError(f"{settings.shown(path)} already exists; not overwriting it")
+    text = concept_note(name) if kind == "concept" else model_note(name)
+    if kind == "model":
+        # a model note's empty fields must not fail the check: drop them until filled in
+        text = re.sub(r'^(organization|released|parameters|paper|license): ""\n', "", text, flags=re.M)
+    _write_note(path, text)
+    return settings.shown(path)
+
+
+def new_paper(settings: Settings, *, arxiv: str | None = None, doi: str | None = None, **fetch_kw) -> tuple[str, str]:
+    """Fetch metadata, add a BibTeX entry and a paper note. Returns (key, note path)."""
+    try:
+        wanted_arxiv = normalize_arxiv(arxiv) if arxiv else None
+        wanted_doi = normalize_doi(doi) if doi else None
+    except FetchError as e:
+        raise NewError(str(e)) from None
+    with open(settings.bibliography, "rb") as fh:
+        original = fh.read()
+    bib = load_bibliography(settings.bibliography, settings.shown(settings.bibliography))
+    existing = None
+    if wanted_arxiv:
+        existing = bib.arxiv_ids().get(wanted_arxiv)
+    if wanted_doi and not existing:
+        existing = bib.dois().get(wanted_doi.lower())
+    if existing:
+        vault = load_vault(settings.docs_dir, "")
+        notes = [n.path for n in vault.notes if n.meta.get("cite") == existing]
+        where = f" (note: {settings.shown(os.path.join(settings.docs_dir, notes[0]))})" if notes else " (no note yet)"
+        raise NewError(f"{wanted_arxiv or wanted_doi} is already in {bib.path} as '{existing}'{where}")
+    try:
+        paper = (
+            fetch_arxiv(wanted_arxiv, settings.network, **fetch_kw)
+            if wanted_arxiv
+            else fetch_doi(wanted_doi, settings.network, **fetch_kw)
+        )
+    except FetchError as e:
+        raise NewError(str(e)) from None
+    if paper.doi and paper.doi.lower() in bib.dois():
+        raise NewError(f"DOI {paper.doi} is already in {bib.path} as '{bib.dois()[paper.doi.lower()]}'")
+    base = house_key(paper)
+    key, n = base, 1
+    taken = {k.casefold() for k in bib.entries}
+    while key.casefold() in taken:
+        key = base + chr(ord("a") + n)
+        n += 1
+    note_path = os.path.join(settings.docs_dir, "papers", file_stem(paper.title) + ".md")
+    if os.path.exists(note_path):
+        raise NewError(f"{settings.shown(note_path)} already exists; not overwriting it")
+    entry = bibtex_entry(paper, key)
+    sep = b"" if not original or original.endswith(b"\n\n") else (b"\n" if original.endswith(b"\n") else b"\n\n")
+    updated = original + sep + entry.encode("utf-8")
+    _write_note(note_path, paper_note(paper, key))
+    try:
+        replace_file(settings.bibliography, updated, original)
+    except BaseException as e:  # undo the note: all or nothing, even on Ctrl-C
+        try:
+            os.unlink(note_path)
+        except OSError:
+            pass
+        if isinstance(e, WriteRefused):
+            raise NewError(str(e)) from None
+        if isinstance(e, OSError):
+            raise NewError(f"cannot write {settings.shown(settings.bibliography)}: {e.strerror or e}") from None
+        raise
+    return key, settings.shown(note_path)
+
+
+def offline_help(arxiv: str | None, doi: str | None) -> str:
+    ident = f"eprint        = {{{arxiv}}},\n  archivePrefix = {{arXiv}}," if arxiv else f"doi           = {{{doi}}},"
+    return f"""fmkb: offline, so nothing was fetched or written; add the paper by hand:
+  1. append an entry to references.bib, with a key in the house scheme (firstauthorYEARfirstword):
+
+     @misc{{kaplan2020scaling,
+       title         = {{...}},
+       author        = {{Last, First and Last, First}},
+       year          = {{2020}},
+       {ident}
+     }}
+
+  2. create notes/papers/<Title>.md with front matter 'kind: paper', 'cite: <key>', 'year: <year>'
+     (`fmkb new concept` shows the layout of a note), and cite it in the text as [@<key>];
+  3. run `fmkb check`."""

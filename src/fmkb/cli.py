@@ -15,8 +15,14 @@ def _check(args: argparse.Namespace) -> int:
     settings = load_settings(args.config_file)
     analysis = analyze(settings)
     report = analysis.report
-    summary = summarize(report.diagnostics, report.notes, report.links, report.citations)
-    sys.stdout.write(RENDERERS[args.format](report.diagnostics, summary))
+    diagnostics = report.diagnostics
+    if args.external:
+        from .diagnostics import sort_key
+        from .external import check_external
+
+        diagnostics = sorted(diagnostics + check_external(analysis, settings, strict=args.strict), key=sort_key)
+    summary = summarize(diagnostics, report.notes, report.links, report.citations)
+    sys.stdout.write(RENDERERS[args.format](diagnostics, summary))
     failing = summary.errors + (summary.warnings if args.strict else 0)
     return 1 if failing else 0
 
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check notes, wiki-links, citations, front matter and references.bib")
     p.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.add_argument("--external", action="store_true", help="also check that external http(s) links are alive")
     p.set_defaults(func=_check)
     n = sub.add_parser("new", help="start a note: a paper from its arXiv id or DOI, or a concept or model")
     n.add_argument("kind", choices=["paper", "concept", "model"])

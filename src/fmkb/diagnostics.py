@@ -37,6 +37,8 @@ RULES: dict[str, tuple[str, Severity, str]] = {
     "bib-field-format": ("FMKB404", Severity.ERROR, "a bib field is malformed or lost"),
     "bib-duplicate-id": ("FMKB405", Severity.ERROR, "two bib entries share a DOI or arXiv id"),
     "bib-unused": ("FMKB406", Severity.WARNING, "no note cites a bib entry"),
+    "url-dead": ("FMKB501", Severity.WARNING, "an external link does not answer, or answers with an error"),
+    "url-redirect": ("FMKB502", Severity.WARNING, "an external link has moved permanently"),
 }
 
 

@@ -208,6 +208,7 @@ def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tupl
         found.block_ids,
         fm_links + found.links,
         found.citations,
+        found.urls,
     )
     return note, diags
 

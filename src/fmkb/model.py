@@ -68,6 +68,7 @@ class Note:
 
     links: list[WikiLink] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    urls: list[tuple[str, int, int]] = field(default_factory=list)  # (url, line, column)
 
     @property
     def stem(self) -> str:

@@ -44,6 +44,25 @@ class Scan:
     block_ids: dict[str, int]  # id -> offset of its '^'
     links: list[WikiLink]
     citations: list[Citation]
+    urls: list[tuple[str, int, int]]  # (url, line, column) of external http(s) links
+
+
+_EXTERNAL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+")
+
+
+def find_urls(masked: str, index: LineIndex) -> list[tuple[str, int, int]]:
+    """External http(s) URLs outside code and comments, trailing punctuation trimmed."""
+    if "://" not in masked:
+        return []
+    out = []
+    for m in _EXTERNAL.finditer(masked):
+        url = m.group().rstrip(".,;:!?*_~")
+        while url.endswith(")") and url.count(")") > url.count("("):
+            url = url[:-1].rstrip(".,;:!?*_~")
+        if len(url) > len("https://"):
+            line, col = index.position(m.start())
+            out.append((url, line, col))
+    return out
 
 
 class LineIndex:
@@ -333,4 +352,4 @@ def scan(text: str, body_line: int = 0) -> Scan:
         parts.append(masked[last:])
         masked = "".join(parts)
     citations = find_citations(masked, text, index)
-    return Scan(headings, block_ids, links, citations)
+    return Scan(headings, block_ids, links, citations, find_urls(masked, index))

@@ -1,0 +1,231 @@
+"""`fmkb check --external` against local servers: live, moved, dead, throttled, slow, reset."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+from werkzeug import Response
+
+from conftest import make_vault
+from fmkb.cli import main
+
+YML = """\
+site_name: test
+docs_dir: notes
+plugins:
+  - fmkb:
+      bibliography: references.bib
+      timeout: 0.5
+      retries: 2
+      max_wait: 2
+      cache_ttl: 1
+"""
+
+BIB = """\
+@misc{site2020page,
+  title = {A page},
+  year = {2020},
+  url = {URL}
+}
+"""
+
+
+@pytest.fixture
+def reset_url():
+    """A server that accepts a connection and resets it at once."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}/reset"
+    stop.set()
+    t.join()
+    srv.close()
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    def _run(root, *args):
+        monkeypatch.chdir(root)
+        code = main(["check", "--external", *args])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return _run
+
+
+def vault(tmp_path, body: str, bib_url: str):
+    return make_vault(tmp_path, {"index.md": body}, bib=BIB.replace("URL", bib_url), mkdocs=YML)
+
+
+def test_live_links_are_clean(tmp_path, httpserver, run):
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    root = vault(tmp_path, f"[@site2020page] [ok]({httpserver.url_for('/ok')})", httpserver.url_for("/ok"))
+    code, out, _ = run(root)
+    assert code == 0 and out.startswith("0 errors, 0 warnings")
+
+
+def test_dead_link_is_a_warning_at_its_place_and_an_error_with_strict(tmp_path, httpserver, run):
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    httpserver.expect_request("/gone").respond_with_data("no", status=404)
+    root = vault(tmp_path, f"[@site2020page]\n\nsee [gone]({httpserver.url_for('/gone')})", httpserver.url_for("/ok"))
+    code, out, _ = run(root)
+    assert code == 0
+    assert f"notes/index.md:3:12: warning: dead link {httpserver.url_for('/gone')} (HTTP 404) [url-dead]" in out
+    code, out, _ = run(root, "--strict")
+    assert code == 1 and "error: dead link" in out
+
+
+def test_permanent_redirect_is_reported_with_the_new_address(tmp_path, httpserver, run):
+    new = httpserver.url_for("/new")
+    httpserver.expect_request("/old").respond_with_response(Response(status=301, headers={"Location": "/new"}))
+    httpserver.expect_request("/new").respond_with_data("moved here")
+    root = vault(tmp_path, f"[@site2020page] <{httpserver.url_for('/old')}>", new)
+    code, out, _ = run(root)
+    assert code == 0 and f"moved permanently to {new} [url-redirect]" in out
+
+
+def test_temporary_redirect_is_followed_silently(tmp_path, httpserver, run):
+    httpserver.expect_request("/tmp").respond_with_response(Response(status=302, headers={"Location": "/ok"}))
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    root = vault(tmp_path, f"[@site2020page] {httpserver.url_for('/tmp')}", httpserver.url_for("/ok"))
+    assert run(root)[1].startswith("0 errors, 0 warnings")
+
+
+def test_throttled_then_ok_honours_retry_after(tmp_path, httpserver, run):
+    httpserver.expect_ordered_request("/busy").respond_with_data("wait", status=429, headers={"Retry-After": "1"})
+    httpserver.expect_ordered_request("/busy").respond_with_data("fine")
+    root = vault(tmp_path, f"[@site2020page] {httpserver.url_for('/busy')}", httpserver.url_for("/busy"))
+    started = time.monotonic()
+    code, out, _ = run(root)
+    assert code == 0 and "url-dead" not in out
+    assert time.monotonic() - started >= 1.0
+
+
+def test_head_refused_falls_back_to_get(tmp_path, httpserver, run):
+    httpserver.expect_request("/nohead", method="HEAD").respond_with_data("", status=405)
+    httpserver.expect_request("/nohead", method="GET").respond_with_data("fine")
+    root = vault(tmp_path, f"[@site2020page] {httpserver.url_for('/nohead')}", httpserver.url_for("/nohead"))
+    assert run(root)[1].startswith("0 errors, 0 warnings")
+
+
+def test_slow_server_is_reported_as_dead(tmp_path, httpserver, run):
+    def slow(request):
+        time.sleep(1.0)
+        return Response("late")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    root = vault(tmp_path, "[@site2020page]", httpserver.url_for("/slow"))
+    code, out, _ = run(root)
+    assert "references.bib:4:1: warning: dead link" in out and "no answer within 0.5 s" in out
+
+
+def test_reset_connection_is_reported_as_dead(tmp_path, httpserver, run, reset_url):
+    root = vault(tmp_path, f"[@site2020page] {reset_url}", reset_url)
+    code, out, _ = run(root)
+    assert out.count("connection failed or was reset") == 2  # the note's link and the bib url
+
+
+def test_doi_fields_are_checked_through_doi_org(tmp_path):
+    from fmkb.external import collect_urls
+    from conftest import check_vault
+
+    root = make_vault(tmp_path, {"a.md": "x"}, bib="@misc{d2020, title={T}, year={2020}, doi={10.1/abc}}\n", mkdocs=YML)
+    assert collect_urls(check_vault(root)) == {"https://doi.org/10.1/abc": [("references.bib", 1, 1)]}
+
+
+def test_urls_in_code_are_not_checked(tmp_path):
+    from fmkb.external import collect_urls
+    from conftest import check_vault
+
+    root = make_vault(tmp_path, {"a.md": "`https://a.example/x`\n```\nhttps://b.example/\n```\n"}, bib="", mkdocs=YML)
+    assert collect_urls(check_vault(root)) == {}
+
+
+def test_second_run_within_ttl_makes_no_request(tmp_path, httpserver, run):
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    root = vault(tmp_path, f"[@site2020page] {httpserver.url_for('/ok')}", httpserver.url_for("/ok"))
+    run(root)
+    requests_first = len(httpserver.log)
+    assert requests_first >= 1
+    assert (root / ".fmkb-cache" / "external-links.json").exists()
+    run(root)
+    assert len(httpserver.log) == requests_first
+
+
+def test_expired_cache_is_checked_again(tmp_path, httpserver, run):
+    import json
+
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    root = vault(tmp_path, f"[@site2020page] {httpserver.url_for('/ok')}", httpserver.url_for("/ok"))
+    run(root)
+    cache = root / ".fmkb-cache" / "external-links.json"
+    data = json.loads(cache.read_text())
+    for v in data.values():
+        v["checked"] -= 2 * 3600  # older than the one-hour TTL
+    cache.write_text(json.dumps(data))
+    before = len(httpserver.log)
+    run(root)
+    assert len(httpserver.log) > before
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    import io
+
+    from fmkb.external import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    tty = Tty()
+    p = Progress(2, tty)
+    p.step()
+    p.step()
+    assert "2/2" in tty.getvalue()
+    piped = io.StringIO()
+    Progress(2, piped).step()
+    assert piped.getvalue() == ""
+    monkeypatch.setenv("CI", "true")
+    quiet = Tty()
+    Progress(2, quiet).step()
+    assert quiet.getvalue() == ""
+
+
+def test_per_host_limit_bounds_concurrency(tmp_path, httpserver, run):
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def counted(request):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.1)
+        with lock:
+            in_flight[0] -= 1
+        return Response("ok")
+
+    for i in range(6):
+        httpserver.expect_request(f"/p{i}").respond_with_handler(counted)
+    body = "[@site2020page] " + " ".join(httpserver.url_for(f"/p{i}") for i in range(6))
+    root = vault(tmp_path, body, httpserver.url_for("/p0"))
+    assert run(root)[0] == 0
+    assert 1 <= peak[0] <= 2  # per_host defaults to 2

@@ -1,0 +1,89 @@
+"""The contributor path's files: workflows parse, and every command they run exists."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fmkb.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def run_commands(workflow: dict) -> list[str]:
+    out = []
+    for job in workflow["jobs"].values():
+        for step in job.get("steps", []):
+            for line in str(step.get("run", "")).splitlines():
+                out.extend(part.strip() for part in line.split("&&") if part.strip())
+    return out
+
+
+def check_command(command: str) -> None:
+    words = shlex.split(command)
+    if words[0] == "sudo":
+        words = words[1:]
+    if words[0] == "fmkb":
+        build_parser().parse_args(words[1:])  # raises SystemExit on an unknown option
+    elif words[:3] == ["python", "-m", "pip"] or words[:3] == ["python", "-m", "pytest"]:
+        pass
+    elif words[0] == "mkdocs":
+        assert words[1] in {"build", "serve", "gh-deploy"}
+        assert shutil.which("mkdocs")
+    elif words[0] == "apt-get":
+        assert words[1] in {"update", "install"}
+    else:
+        raise AssertionError(f"unexpected command in a workflow: {command}")
+
+
+def test_there_are_pr_deploy_and_weekly_workflows():
+    names = {p.name for p in WORKFLOWS}
+    assert {"ci.yml", "deploy.yml", "external-links.yml"} <= names
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_parses_and_runs_existing_commands(path):
+    workflow = yaml.safe_load(path.read_text())
+    assert workflow["jobs"]
+    commands = run_commands(workflow)
+    assert commands
+    for command in commands:
+        check_command(command)
+
+
+def test_pull_requests_get_annotations_tests_and_a_strict_build():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as True
+    commands = run_commands(workflow)
+    assert "fmkb check --format github" in commands
+    assert "python -m pytest" in commands and "mkdocs build --strict" in commands
+
+
+def test_deploy_publishes_to_pages_from_main():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    assert workflow[True]["push"]["branches"] == ["main"]
+    uses = [s.get("uses", "") for j in workflow["jobs"].values() for s in j["steps"]]
+    assert any(u.startswith("actions/deploy-pages") for u in uses)
+
+
+def test_weekly_external_link_check():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/external-links.yml").read_text())
+    assert workflow[True]["schedule"][0]["cron"].split()[-1] == "1"
+    assert "fmkb check --external --format github" in run_commands(workflow)
+
+
+def test_pre_commit_hook_runs_fmkb_check():
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "fmkb-check" and hook["language"] == "python"
+    check_command(hook["entry"])
+
+
+def test_contributing_and_pr_template_exist():
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    assert "fmkb new paper --arxiv" in text and "[@kaplan2020scaling]" in text and "fmkb check" in text
+    assert (ROOT / ".github" / "pull_request_template.md").exists()

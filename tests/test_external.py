@@ -145,16 +145,16 @@ def test_reset_connection_is_reported_as_dead(tmp_path, httpserver, run, reset_u
 
 
 def test_doi_fields_are_checked_through_doi_org(tmp_path):
-    from fmkb.external import collect_urls
     from conftest import check_vault
+    from fmkb.external import collect_urls
 
     root = make_vault(tmp_path, {"a.md": "x"}, bib="@misc{d2020, title={T}, year={2020}, doi={10.1/abc}}\n", mkdocs=YML)
     assert collect_urls(check_vault(root)) == {"https://doi.org/10.1/abc": [("references.bib", 1, 1)]}
 
 
 def test_urls_in_code_are_not_checked(tmp_path):
-    from fmkb.external import collect_urls
     from conftest import check_vault
+    from fmkb.external import collect_urls
 
     root = make_vault(tmp_path, {"a.md": "`https://a.example/x`\n```\nhttps://b.example/\n```\n"}, bib="", mkdocs=YML)
     assert collect_urls(check_vault(root)) == {}

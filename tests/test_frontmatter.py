@@ -122,6 +122,18 @@ def test_yaml_alias_bomb_is_bounded(vault):
     assert all(d.rule == "frontmatter-unknown-key" for d in ds)
 
 
-def test_deeply_nested_yaml_is_a_diagnostic(vault):
-    deep = "---\nx: " + "[" * 5000 + "]" * 5000 + "\n---\n"
-    assert [d.rule for d in diags(vault({"a.md": deep}))] == ["frontmatter-yaml"]
+def test_deeply_nested_yaml_is_a_diagnostic_not_a_crash(vault):
+    deep = "---\nx: " + "[" * 100_000 + "]" * 100_000 + "\n---\n[[Nope]]\n"
+    ds = diags(vault({"a.md": deep}))
+    assert [(d.rule, d.line) for d in ds] == [("frontmatter-yaml", 2), ("link-unresolved", 4)]
+    assert "nested more than 256 levels" in ds[0].message
+
+
+def test_moderate_nesting_is_fine(vault):
+    nested = "---\nrelated: " + "[" * 50 + "x" + "]" * 50 + "\n---\n"
+    assert [d.rule for d in diags(vault({"a.md": nested}))] == ["frontmatter-schema"]
+
+
+def test_huge_front_matter_is_refused(vault):
+    big = "---\ndescription: " + "x" * 300_000 + "\n---\n"
+    assert [d.rule for d in diags(vault({"a.md": big}))] == ["frontmatter-yaml"]

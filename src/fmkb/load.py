@@ -16,6 +16,9 @@ from .diagnostics import Diagnostic, diag
 from .model import Note, WikiLink
 from .scan import LineIndex, find_wikilinks, scan
 
+# libyaml's loader when present (same safe semantics and marks, many times faster).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(slots=True)
 class Vault:
@@ -53,6 +56,27 @@ def _frontmatter_bounds(text: str) -> tuple[int, int, int] | None:
             break
         pos = nl + 1
         line_no += 1
+    return None
+
+
+MAX_FRONTMATTER = 256 * 1024
+MAX_FLOW_DEPTH = 256
+
+
+def _too_complex(source: str) -> str | None:
+    """Refuse front matter that could exhaust the YAML parser (libyaml recurses per level)."""
+    if len(source) > MAX_FRONTMATTER:
+        return f"front matter is larger than {MAX_FRONTMATTER // 1024} KB"
+    if source.count("[") + source.count("{") > MAX_FLOW_DEPTH:
+        depth = deepest = 0
+        for ch in source:
+            if ch in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+        if deepest > MAX_FLOW_DEPTH:
+            return f"front matter YAML is nested more than {MAX_FLOW_DEPTH} levels deep"
     return None
 
 
@@ -100,8 +124,26 @@ def parse_frontmatter(
         return {}, {}, [], 0, []
     start, end, body_line = bounds
     source = text[start:end]
+    problem = _too_complex(source)
+    if problem:
+        return (
+            {},
+            {},
+            [],
+            body_line,
+            [
+                diag(
+                    relpath,
+                    2,
+                    1,
+                    "frontmatter-yaml",
+                    problem,
+                    "front matter holds a few keys; move long content into the body",
+                )
+            ],
+        )
     line_base = 1  # the YAML starts on file line 2 (0-based 1)
-    loader = yaml.SafeLoader(source)
+    loader = _Loader(source)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -193,10 +235,11 @@ def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tupl
     shown = display_path or relpath
     text, diags = _decode(raw, shown)
     text = normalize_text(text)
-    index = LineIndex(text)
+    lines = text.split("\n")
+    index = LineIndex(text, lines)
     meta, positions, fm_links, body_line, fm_diags = parse_frontmatter(text, shown, index)
     diags.extend(fm_diags)
-    found = scan(text, body_line)
+    found = scan(text, body_line, lines, index)
     body_start = index.starts[body_line] if body_line < len(index.starts) else len(text)
     note = Note(
         relpath,

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Heading:
     text: str
     level: int
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WikiLink:
     """One `[[...]]` or `![[...]]` occurrence.
 
@@ -36,7 +36,7 @@ class WikiLink:
     in_frontmatter: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CiteItem:
     key: str
     prefix: str
@@ -46,7 +46,7 @@ class CiteItem:
     column: int  # column of the '@'
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Citation:
     """A bracketed group `[see @a, p. 2; @b]` or an in-text `@a [p. 4]`."""
 

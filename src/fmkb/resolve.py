@@ -35,6 +35,7 @@ class Index:
     files: dict[str, list[str]] = field(default_factory=dict)  # attachments by path
     files_by_suffix: dict[str, list[str]] = field(default_factory=dict)
     display: dict[str, str] = field(default_factory=dict)  # folded name -> shown name, for hints
+    memo: dict[tuple[str, str], Resolution] = field(default_factory=dict)  # (folder, target) -> result
 
 
 def _add(d: dict, key: str, value) -> None:
@@ -83,7 +84,19 @@ def _escapes(path: str) -> bool:
 
 
 def resolve_target(ix: Index, source: Note, target: str) -> Resolution:
-    """Find the note or file a link target names, in Obsidian's order."""
+    """Find the note or file a link target names, in Obsidian's order.
+
+    The answer depends only on the linking note's folder and the target, so it is
+    memoized per (folder, target): a vault links to the same notes again and again.
+    """
+    key = (posixpath.dirname(source.path), target)
+    found = ix.memo.get(key)
+    if found is None:
+        found = ix.memo[key] = _resolve_target(ix, source, target)
+    return found
+
+
+def _resolve_target(ix: Index, source: Note, target: str) -> Resolution:
     t = target.replace("\\", "/").strip()
     absolute = t.startswith("/")
     t = t.lstrip("/")

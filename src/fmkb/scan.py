@@ -10,6 +10,7 @@ copy of the text, which keeps every offset, line and column unchanged.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -26,15 +27,19 @@ _INLINE = re.compile(r"\\[\\`$%<]|`+|<!--|%%|\$\$|\$")
 _INLINE_MATH = re.compile(r"\$(?![\s$])(?:[^$\\\n]|\\.|\n)*?(?<![\s\\])\$(?!\d)")
 _MAX_INLINE_SPAN = 65536  # no code span or inline math runs longer than this
 
-_WIKI = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
+# Patterns start with a literal so that `re` can skip ahead fast (an optional `!?` or a
+# look-behind in front makes it try every position: 30x slower on a typical note).
+_WIKI = re.compile(r"\[\[([^\[\]\n]*)\]\]")
 _URL = re.compile(r"<?https?://[^\s<>\[\]]+>?|\]\([^)\n]*\)")
+_URL_WITH_AT = re.compile(r"https?://[^\s<>\[\]@]*@|\]\([^)\n@]*@")
 
 # pandoc's citation key grammar: a word character, then word characters or
 # single internal punctuation; or any brace-balanced text inside @{...}.
 _KEY = r"\{[^{}\n]*\}|\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"
 _BRACKET = re.compile(r"\[([^\[\]]*@[^\[\]]*)\]")
 _ITEM = re.compile(r"(?P<prefix>(?:.*?[\s])?)(?P<suppress>-?)@(?P<key>" + _KEY + r")(?P<suffix>.*)", re.S)
-_IN_TEXT = re.compile(r"(?<![\w\\@\-])@(?P<key>" + _KEY + r")(?:[ \t]?\[(?P<loc>[^\[\]@\n]*)\](?![(\[]))?")
+_IN_TEXT = re.compile(r"@(?P<key>" + _KEY + r")(?:[ \t]?\[(?P<loc>[^\[\]@\n]*)\](?![(\[]))?")
+_NOT_BEFORE_AT = re.compile(r"[\w\\@\-]")
 _KEY_LIKE = re.compile(r"[A-Za-z][A-Za-z_:'\-]*(?:19|20)\d\d")
 
 
@@ -70,14 +75,10 @@ class LineIndex:
 
     __slots__ = ("starts",)
 
-    def __init__(self, text: str) -> None:
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.starts = starts
+    def __init__(self, text: str, lines: list[str] | None = None) -> None:
+        if lines is None:
+            lines = text.split("\n")
+        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in lines[:-1])]
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset) - 1
@@ -97,9 +98,11 @@ def _blank(s: str) -> str:
     return re.sub(r"[^\n]", " ", s)
 
 
-def _mask_blocks(text: str, body_line: int, starts: list[int]) -> tuple[str, list[Heading], dict[str, int]]:
+_SPECIAL_START = frozenset(" \t#`~-=*+>|_0123456789")
+
+
+def _mask_blocks(lines: list[str], body_line: int, starts: list[int]) -> tuple[str, list[Heading], dict[str, int]]:
     """Blank front matter, fenced and indented code; collect headings and block ids."""
-    lines = text.split("\n")
     out = lines[:]
     headings: list[Heading] = []
     block_ids: dict[str, int] = {}
@@ -123,6 +126,19 @@ def _mask_blocks(text: str, body_line: int, starts: list[int]) -> tuple[str, lis
             ):
                 fence = None
             prev_blank, prev_code, prev_para = False, False, None
+            continue
+        if not line:
+            prev_blank, prev_para = True, None
+            continue
+        if line[0] not in _SPECIAL_START:  # plain paragraph text: the common case, kept cheap
+            prev_code = False
+            if prev_blank:
+                in_list = False
+            if "^" in line:
+                b = _BLOCK_ID.search(line)
+                if b:
+                    block_ids.setdefault(b.group(1), starts[i] + b.start(1) - 1)
+            prev_para, prev_blank = i, False
             continue
         if not line.strip():
             prev_blank, prev_para = True, None
@@ -247,18 +263,22 @@ def find_wikilinks(masked: str, index: LineIndex, offset: int = 0, in_frontmatte
     if "[[" not in masked:
         return links
     for m in _WIKI.finditer(masked):
-        inner = m.group(2)
+        inner = m.group(1)
         if not inner.strip():
             continue
         target, headings, block, label = parse_wikilink(inner)
-        embed = m.group(1) == "!"
+        start = m.start()
+        embed = start > 0 and masked[start - 1] == "!"
+        if embed:
+            start -= 1
         size = None
         if embed and label is not None and _SIZE.fullmatch(label):
             size, label = label, None
-        line, col = index.position(m.start() + offset)
+        line, col = index.position(start + offset)
+        raw = masked[start : m.end()]
         links.append(
             WikiLink(
-                m.group(0),
+                raw,
                 target,
                 headings,
                 block,
@@ -267,7 +287,7 @@ def find_wikilinks(masked: str, index: LineIndex, offset: int = 0, in_frontmatte
                 size,
                 line,
                 col,
-                m.start() + offset,
+                start + offset,
                 m.end() + offset,
                 in_frontmatter,
             )
@@ -283,7 +303,9 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
     """Bracketed and in-text pandoc citations; `masked` has code and links blanked."""
     if "@" not in masked:
         return []
-    s = _URL.sub(lambda m: _blank(m.group()) if m.group()[0] != "]" else "]" + _blank(m.group()[1:]), masked)
+    s = masked
+    if _URL_WITH_AT.search(s):
+        s = _URL.sub(lambda m: _blank(m.group()) if m.group()[0] != "]" else "]" + _blank(m.group()[1:]), s)
     cites: list[Citation] = []
     taken: list[tuple[int, int]] = []
     for m in _BRACKET.finditer(s):
@@ -329,6 +351,8 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
         parts.append(s[last:])
         s = "".join(parts)
     for m in _IN_TEXT.finditer(s):
+        if m.start() and _NOT_BEFORE_AT.match(s, m.start() - 1):
+            continue  # e-mail addresses, escapes, `x@@y`, `-@key` outside brackets
         line, col = index.position(m.start())
         loc = (m.group("loc") or "").strip()
         item = CiteItem(_strip_key(m.group("key")), "", loc, False, line, col)
@@ -337,10 +361,16 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
     return cites
 
 
-def scan(text: str, body_line: int = 0) -> Scan:
-    """Scan a whole note; lines before `body_line` (0-based) are front matter."""
-    index = LineIndex(text)
-    masked, headings, block_ids = _mask_blocks(text, body_line, index.starts)
+def scan(text: str, body_line: int = 0, lines: list[str] | None = None, index: LineIndex | None = None) -> Scan:
+    """Scan a whole note; lines before `body_line` (0-based) are front matter.
+
+    `lines` and `index` may be passed when the caller already split the text.
+    """
+    if lines is None:
+        lines = text.split("\n")
+    if index is None:
+        index = LineIndex(text, lines)
+    masked, headings, block_ids = _mask_blocks(lines, body_line, index.starts)
     masked = _mask_inline(masked)
     links = find_wikilinks(masked, index)
     if links:

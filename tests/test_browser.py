@@ -73,10 +73,18 @@ def page(browser):
 
 def test_search_for_an_alias_finds_the_paper_note(page, site_url):
     page.goto(site_url)
-    page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator("input.md-search__input").fill("Chinchilla")
+    page.wait_for_load_state("networkidle")  # the search worker has fetched its index
     result = page.locator("a.md-search-result__link", has_text="Training Compute-Optimal Large Language Models").first
-    result.wait_for(timeout=15000)
+    box = page.locator("input.md-search__input")
+    for _ in range(3):  # type again if the worker was still indexing when the first query came
+        page.locator("label.md-search__icon, .md-search__input").first.click()
+        box.fill("")
+        box.type("Chinchilla", delay=20)
+        try:
+            result.wait_for(timeout=5000)
+            break
+        except Exception:
+            continue
     result.click()
     page.wait_for_url(re.compile(re.escape(CHINCHILLA)))
     assert page.locator("h1").first.inner_text().startswith("Training Compute-Optimal Large Language Models")

@@ -114,11 +114,11 @@ def _ctx(notes):
     return PageContext(ix, slugify, "-", lambda path: "../" + path[:-3] + "/")
 
 
-def test_wikilink_renders_as_relative_markdown_link_with_heading_anchor():
-    a, _ = load_note("concepts/a.md", b"See [[Target#Key results|the results]].")
+def test_wikilink_renders_as_a_link_to_the_page_url_with_heading_anchor():
+    a, _ = load_note("concepts/a.md", b"See [[Target#Key results|the <results>]].")
     t, _ = load_note("papers/Target.md", b"# Target\n\n## Key results\n")
     body, _ = render_body(a, a.text[a.body_start :], _ctx([a, t]), view())
-    assert body == "See [the results](../papers/Target.md#key-results)."
+    assert body == 'See <a class="fmkb-link" href="../papers/Target/#key-results">the &lt;results&gt;</a>.'
 
 
 def test_broken_wikilink_is_a_styled_span_with_reason():

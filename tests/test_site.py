@@ -99,7 +99,7 @@ def test_file_named_like_its_title_gets_a_slug_url(tmp_path):
 def test_wikilink_points_at_the_heading_id_the_toc_generated(tmp_path):
     site = build_site(tmp_path)
     html = page(site, "concepts/scaling-laws")
-    m = re.search(r'<a href="([^"]+)">the paper\'s results</a>', html)
+    m = re.search(r'<a class="fmkb-link" href="([^"]+)">the paper&#x27;s results</a>', html)
     assert m, html
     path, anchor = m.group(1).split("#")
     assert path == "../../papers/scaling-laws-for-neural-language-models/"

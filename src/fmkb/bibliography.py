@@ -347,19 +347,29 @@ def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[D
 
 def load_bibliography(path: str, shown_path: str) -> Bibliography:
     with open(path, "rb") as fh:
-        raw = fh.read()
+        return parse_bibliography_bytes(fh.read(), shown_path)
+
+
+def parse_bibliography_bytes(raw: bytes, shown_path: str) -> Bibliography:
+    """Decode (UTF-8, BOM and CRLF tolerated) and parse; bad bytes are a diagnostic, not a crash."""
+    problems: list[Diagnostic] = []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        bib = Bibliography(shown_path)
         line = raw.count(b"\n", 0, e.start) + 1
-        bib.diagnostics.append(
-            diag(shown_path, line, 1, "bib-syntax", "bibliography is not valid UTF-8", "save references.bib as UTF-8")
+        problems.append(
+            diag(
+                shown_path,
+                line,
+                1,
+                "bib-syntax",
+                f"bibliography is not valid UTF-8 (byte 0x{raw[e.start]:02x})",
+                "save references.bib as UTF-8",
+            )
         )
         text = raw.decode("utf-8", "replace")
-        parsed = parse_bibliography(text.replace("\r\n", "\n"), shown_path)
-        parsed.diagnostics[:0] = bib.diagnostics
-        return parsed
     if text.startswith("\ufeff"):
         text = text[1:]
-    return parse_bibliography(text.replace("\r\n", "\n").replace("\r", "\n"), shown_path)
+    bib = parse_bibliography(text.replace("\r\n", "\n").replace("\r", "\n"), shown_path)
+    bib.diagnostics[:0] = problems
+    return bib

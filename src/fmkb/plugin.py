@@ -19,6 +19,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
 from . import pages
@@ -128,6 +129,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                     files.append(File.generated(config, src_uri, content=text))
                     self.generated[src_uri] = text
         self.backlinks = self._backlinks()
+        self.tails: dict[str, tuple[str, str]] = {}
         return files
 
     def _slug_urls(self, files: Files) -> None:
@@ -200,7 +202,33 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         body = pages.fill_markers(body, self.analysis, self.view, page, files)
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
-        body += references_section(cited, self.view, bib_url)
         sources = [(self.notes[p].title, url_for(p)) for p in self.backlinks.get(src, [])]
-        body += backlinks_section(sorted(sources, key=lambda s: s[0].lower()))
+        # appended to the HTML in on_page_content: Markdown has nothing to do with these blocks
+        self.tails[src] = (
+            references_section(cited, self.view, bib_url),
+            backlinks_section(sorted(sources, key=lambda s: s[0].lower())),
+        )
         return body
+
+    def on_page_content(self, html: str, *, page, config, files) -> str:
+        refs, back = self.tails.get(page.file.src_uri, ("", ""))
+        for block, ident, title in ((refs, "fmkb-references", "References"), (back, "fmkb-backlinks", "Linked from")):
+            if block:
+                page.toc.items.append(AnchorLink(title, ident, 2))
+        return html
+
+    def on_post_page(self, output: str, *, page, config) -> str:
+        """Insert References and Linked-from at the end of the article.
+
+        Done on the final HTML, after the search plugin has indexed the page: neither
+        Markdown nor the search indexer need to parse these link lists.
+        """
+        refs, back = self.tails.pop(page.file.src_uri, ("", ""))
+        if not (refs or back):
+            return output
+        at = output.rfind("</article>")
+        if at == -1:  # a theme without <article>: append to the body instead
+            at = output.rfind("</body>")
+        if at == -1:
+            return output + refs + back
+        return output[:at] + refs + back + output[at:]

@@ -8,6 +8,7 @@ from references.bib is HTML-escaped before it reaches a page.
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
@@ -28,16 +29,25 @@ esc = html.escape
 # --- bibliography display ----------------------------------------------------
 
 _LATEX_HINT = re.compile(r"[\\{}$~]")
+_LATEX_COMMAND = re.compile(r"[\\$~]")
+
+
+@functools.cache
+def _latex_decoder():
+    """One decoder per process: building pylatexenc's macro tables costs about a millisecond."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
 
 
 def decode_latex(value: str) -> str:
     """LaTeX to Unicode text, only when the value has LaTeX in it (decoding is slow)."""
     if not _LATEX_HINT.search(value):
         return " ".join(value.split())
-    from pylatexenc.latex2text import LatexNodes2Text
-
+    if not _LATEX_COMMAND.search(value):  # braces only ({LLM}): nothing to decode
+        return " ".join(value.replace("{", "").replace("}", "").split())
     try:
-        text = LatexNodes2Text(math_mode="text", strict_latex_spaces=False).latex_to_text(value)
+        text = _latex_decoder().latex_to_text(value)
     except Exception:  # malformed LaTeX: show it without braces rather than fail the build
         text = value.replace("{", "").replace("}", "")
     return " ".join(text.replace("\u00a0", " ").split())
@@ -86,6 +96,7 @@ class BibView:
     bib: Bibliography
     _decoded: dict[tuple[str, str], str] = field(default_factory=dict)
     _years: dict[str, str] = field(default_factory=dict)
+    _authors: dict[str, tuple[list[str], bool]] = field(default_factory=dict)
 
     def field(self, key: str, name: str) -> str:
         memo = self._decoded.get((key, name))
@@ -95,12 +106,15 @@ class BibView:
         return memo
 
     def authors(self, key: str) -> tuple[list[str], bool]:
-        raw = self.bib.entries[key].fields.get("author") or self.bib.entries[key].fields.get("editor") or ""
-        names = split_authors(raw)
-        more = bool(names) and names[-1].strip().lower() == "others"
-        if more:
-            names = names[:-1]
-        return [decode_latex(n) for n in names], more
+        memo = self._authors.get(key)
+        if memo is None:
+            raw = self.bib.entries[key].fields.get("author") or self.bib.entries[key].fields.get("editor") or ""
+            names = split_authors(raw)
+            more = bool(names) and names[-1].strip().lower() == "others"
+            if more:
+                names = names[:-1]
+            memo = self._authors[key] = ([decode_latex(n) for n in names], more)
+        return memo
 
     def label(self, key: str) -> str:
         """Kaplan | Kaplan and McCandlish | Kaplan et al."""
@@ -223,7 +237,10 @@ def references_section(keys: list[str], view: BibView, bibliography_url: str | N
             extra = f' <a class="fmkb-bib-link" href="{esc(href)}" title="in the bibliography">&#8599;</a>'
         items.append(reference_html(view, key, anchor_id(key), extra))
     listing = "\n".join(items)
-    return f'\n\n## References {{: #fmkb-references }}\n\n<ol class="fmkb-references">\n{listing}\n</ol>\n'
+    return (
+        f'<h2 id="fmkb-references">References</h2>\n'
+        f'<ol class="fmkb-references" data-search-exclude>\n{listing}\n</ol>\n'
+    )
 
 
 # --- headings and links --------------------------------------------------------
@@ -321,10 +338,12 @@ def render_link(link: WikiLink, note: Note, ctx: PageContext) -> str:
     elif link.block:
         anchor = "#" + block_anchor(link.block)
     href = ("" if target is note else _rel(note.path, target.path)) + anchor
-    label = _md_escape(link_label(link, target))
     if link.embed:
         return embed_excerpt(target, link, href, ctx)
-    return f"[{label}]({href})"
+    # Final URLs, as inline HTML: the engine has already checked the link and its anchor,
+    # and MkDocs need not parse and re-validate thousands of Markdown links.
+    url = ("" if target is note else ctx.url_for(target.path)) + anchor
+    return f'<a class="fmkb-link" href="{esc(url)}">{esc(link_label(link, target))}</a>'
 
 
 def embed_excerpt(target: Note, link: WikiLink, href: str, ctx: PageContext, limit: int = 700) -> str:
@@ -422,4 +441,6 @@ def backlinks_section(sources: list[tuple[str, str]]) -> str:
     if not sources:
         return ""
     items = "\n".join(f'<li><a href="{esc(href)}">{esc(title)}</a></li>' for title, href in sources)
-    return f'\n\n## Linked from {{: #fmkb-backlinks }}\n\n<ul class="fmkb-backlinks">\n{items}\n</ul>\n'
+    return (
+        f'<h2 id="fmkb-backlinks">Linked from</h2>\n<ul class="fmkb-backlinks" data-search-exclude>\n{items}\n</ul>\n'
+    )

@@ -102,8 +102,14 @@ def _resolve_target(ix: Index, source: Note, target: str) -> Resolution:
     t = t.lstrip("/")
     base = _strip_md(t)
     here = posixpath.dirname(source.path)
-    from_root = posixpath.normpath(base) if base else ""
-    from_here = posixpath.normpath(posixpath.join(here, base)) if base else ""
+    if not base:
+        from_root = from_here = ""
+    elif "." not in base and "//" not in base:  # the common case: nothing for normpath to do
+        from_root = base
+        from_here = f"{here}/{base}" if here else base
+    else:
+        from_root = posixpath.normpath(base)
+        from_here = posixpath.normpath(posixpath.join(here, base))
     if ".." in base.split("/"):
         if _escapes(from_root) and (absolute or _escapes(from_here)):
             return Resolution(
@@ -139,9 +145,20 @@ def _resolve_target(ix: Index, source: Note, target: str) -> Resolution:
             message=f"[[{target}]] matches {len(found_files)} files",
             hint="write " + " or ".join(f"[[{f}]]" for f in sorted(found_files)),
         )
-    close = difflib.get_close_matches(_fold(posixpath.basename(base) or base), list(ix.display), n=1, cutoff=0.75)
+    close = close_matches(_fold(posixpath.basename(base) or base), ix.display, n=1, cutoff=0.75)
     hint = f"did you mean [[{ix.display[close[0]]}]]?" if close else "create the note, or fix the link's spelling"
     return Resolution(rule="link-unresolved", message=f"unresolved wiki-link [[{target}]]", hint=hint)
+
+
+def close_matches(word: str, names, n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """difflib's close matches, over the names that share a first or second letter with `word`.
+
+    Only hints use this; the prefilter keeps a typo's cost independent of vault size
+    in practice (a full difflib pass over 30,000 names takes about 0.2 s).
+    """
+    head = set(word[:2])
+    pool = [name for name in names if name[:1] in head or name[1:2] in head] if len(names) > 2000 else list(names)
+    return difflib.get_close_matches(word, pool, n=n, cutoff=cutoff)
 
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
@@ -225,7 +242,7 @@ def cited_items(citation: Citation, bib_keys) -> list[CiteItem]:
 
 def nearest_keys(key: str, bib_keys, n: int = 3) -> list[str]:
     keys = list(bib_keys)
-    close = difflib.get_close_matches(key, keys, n=n, cutoff=0.6)
+    close = close_matches(key, keys, n=n, cutoff=0.6)
     if not close:
         folded = {k.casefold(): k for k in keys}
         if key.casefold() in folded:

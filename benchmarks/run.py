@@ -1,0 +1,152 @@
+"""Benchmark runner: medians over several runs, and ratios measured in the same run.
+
+    python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 3] [--build-notes 1000] [--out DIR]
+
+Pairs measured (each as a ratio in one run, on vaults made by generate.py):
+  * `fmkb check` against the read-and-scan floor (floor.py), warm (bibliography cache present)
+    and cold (cache removed);
+  * cold against warm;
+  * `mkdocs build` with the fmkb plugin against the same build without it;
+and the growth of `fmkb check` time with N, fitted as time = a * N^k (linear means k = 1).
+Exit status 1 when a target is missed: the planted errors not all found, growth worse than
+linear by more than 20%, or peak memory over 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+
+def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str]:
+    """(wall seconds, stdout) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    return time.perf_counter() - start, proc.stdout
+
+
+def median_of(runs: int, fn) -> tuple[float, list[float]]:
+    values = [fn() for _ in range(runs)]
+    return statistics.median(values), values
+
+
+def fit_exponent(ns: list[int], ts: list[float]) -> float:
+    xs, ys = [math.log(n) for n in ns], [math.log(t) for t in ts]
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def peak_rss_mb(cmd: list[str], cwd: Path) -> float:
+    """Peak RSS of one run, measured by a fresh wrapper process (so earlier children do not count)."""
+    code = (
+        "import resource,subprocess,sys;subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,"
+        "stderr=subprocess.DEVNULL);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *cmd], cwd=cwd, capture_output=True, text=True).stdout
+    return int(out.strip()) / 1024
+
+
+def bench_check(root: Path, runs: int) -> dict:
+    fmkb = [sys.executable, "-m", "fmkb", "check", "--format", "json"]
+    floor = [sys.executable, str(HERE / "floor.py"), "."]
+    cache = root / ".fmkb-cache"
+    timed(fmkb, root)  # warm the OS file cache and the bibliography cache
+
+    def cold() -> float:
+        shutil.rmtree(cache, ignore_errors=True)
+        return timed(fmkb, root)[0]
+
+    rows = {}
+    floor_t, _ = median_of(runs, lambda: timed(floor, root)[0])
+    warm_t, _ = median_of(runs, lambda: timed(fmkb, root)[0])
+    cold_t, _ = median_of(runs, cold)
+    _, out = timed(fmkb, root)
+    found = json.loads(out)["diagnostics"]
+    planted = json.loads((root / "planted.json").read_text())
+    have = {(d["path"], d["line"], d["column"], d["rule"]) for d in found}
+    missing = [p for p in planted if (p["path"], p["line"], p["column"], p["rule"]) not in have]
+    rows.update(
+        floor=floor_t, warm=warm_t, cold=cold_t, planted=len(planted), missing=len(missing), rss=peak_rss_mb(fmkb, root)
+    )
+    return rows
+
+
+def bench_build(root: Path, runs: int) -> dict:
+    with_plugin = root / "mkdocs.yml"
+    without = root / "mkdocs-plain.yml"
+    without.write_text(with_plugin.read_text().replace("  - fmkb:\n      bibliography: references.bib\n", ""))
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    plain_t, _ = median_of(runs, lambda: timed(["mkdocs", "build", "-q", "-f", str(without)], root, env)[0])
+    fmkb_t, _ = median_of(runs, lambda: timed(["mkdocs", "build", "-q", "-f", str(with_plugin)], root, env)[0])
+    size = sum(f.stat().st_size for f in (root / "site").rglob("*") if f.is_file()) / 1e6
+    index = (root / "site" / "search" / "search_index.json").stat().st_size / 1e6
+    return {"plain": plain_t, "fmkb": fmkb_t, "site_mb": size, "index_mb": index}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description="fmkb benchmarks")
+    p.add_argument("--sizes", default="1000,5000,10000")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--build-notes", type=int, default=1000, help="vault size for the mkdocs build pair (0: skip)")
+    p.add_argument("--out", type=Path, default=None, help="keep the vaults here (default: a temp folder)")
+    a = p.parse_args()
+    base = a.out or Path(tempfile.mkdtemp(prefix="fmkb-bench-"))
+    sizes = [int(s) for s in a.sizes.split(",")]
+    ok = True
+    print(f"# fmkb benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, median of {a.runs} runs\n")
+    print(
+        "| notes | entries | floor s | check warm s | check cold s | warm/floor | cold/floor | cold/warm "
+        "| peak MB | planted found |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    warm_times = []
+    for n in sizes:
+        root = base / f"vault-{n}"
+        if not (root / "planted.json").exists():
+            generate(root, n, 2 * n, seed=1)
+        r = bench_check(root, a.runs)
+        warm_times.append(r["warm"])
+        print(
+            f"| {n:,} | {2 * n:,} | {r['floor']:.2f} | {r['warm']:.2f} | {r['cold']:.2f} | "
+            f"{r['warm'] / r['floor']:.2f}x | {r['cold'] / r['floor']:.2f}x | {r['cold'] / r['warm']:.2f}x | "
+            f"{r['rss']:.0f} | {r['planted'] - r['missing']}/{r['planted']} |"
+        )
+        ok &= r["missing"] == 0 and r["rss"] < 500
+    if len(sizes) >= 2:
+        k = fit_exponent(sizes, warm_times)
+        print(f"\nGrowth of `fmkb check` with N: time ~ N^{k:.2f} (fails above N^1.20)")
+        ok &= k <= 1.2
+    if a.build_notes:
+        root = base / f"vault-{a.build_notes}"
+        if not (root / "planted.json").exists():
+            generate(root, a.build_notes, 2 * a.build_notes, seed=1)
+        b = bench_build(root, a.runs)
+        print(
+            f"\n| mkdocs build, {a.build_notes:,} notes | without fmkb s | with fmkb s | overhead | site MB "
+            "| search index MB |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        print(
+            f"| navigation.prune | {b['plain']:.2f} | {b['fmkb']:.2f} | {100 * (b['fmkb'] / b['plain'] - 1):+.0f}% "
+            f"| {b['site_mb']:.0f} | {b['index_mb']:.1f} |"
+        )
+    print(f"\nvaults in {base}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""A content-hash cache of the parsed bibliography, so unchanged references.bib is not parsed again.
+
+The cache is JSON (never pickle): a cache file is data, and a hostile one can at
+worst mislead a check, never run code. Its name carries the SHA-256 of the
+bibliography's bytes and fmkb's version, so an edited file is a cache miss.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+
+from . import __version__
+from .bibliography import BibEntry, Bibliography, parse_bibliography_bytes
+from .diagnostics import Diagnostic, Severity
+
+KEEP = 3  # cache files kept; older ones are removed
+
+
+def _path(cache_dir: str, digest: str) -> str:
+    return os.path.join(cache_dir, f"bib-{__version__}-{digest[:32]}.json")
+
+
+def to_json(bib: Bibliography, digest: str) -> str:
+    return json.dumps(
+        {
+            "digest": digest,
+            "path": bib.path,
+            "entries": [[e.key, e.type, e.fields, e.line, e.field_lines] for e in bib.entries.values()],
+            "diagnostics": [
+                [d.path, d.line, d.column, d.rule, d.message, d.hint, d.severity.value] for d in bib.diagnostics
+            ],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def from_json(text: str, digest: str) -> Bibliography | None:
+    try:
+        data = json.loads(text)
+        if data.get("digest") != digest:
+            return None
+        bib = Bibliography(data["path"])
+        for key, typ, fields, line, field_lines in data["entries"]:
+            bib.entries[key] = BibEntry(key, typ, dict(fields), int(line), dict(field_lines))
+        for path, line, col, rule, msg, hint, sev in data["diagnostics"]:
+            bib.diagnostics.append(Diagnostic(path, int(line), int(col), rule, msg, hint, Severity(sev)))
+        return bib
+    except (ValueError, KeyError, TypeError):
+        return None  # unreadable or foreign: parse again
+
+
+def load_cached(path: str, shown: str, cache_dir: str) -> Bibliography:
+    """Parse `path`, or reuse the cached parse of identical bytes."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    digest = hashlib.sha256(raw).hexdigest()
+    cache = _path(cache_dir, digest) if cache_dir else ""
+    if cache and os.path.isfile(cache):
+        try:
+            with open(cache, encoding="utf-8") as fh:
+                bib = from_json(fh.read(), digest)
+        except OSError:
+            bib = None
+        if bib is not None and bib.path == shown:
+            return bib
+    bib = parse_bibliography_bytes(raw, shown)
+    if cache:
+        store(cache, to_json(bib, digest))
+    return bib
+
+
+def store(cache: str, text: str) -> None:
+    """Write a cache file atomically; a failure to cache is never an error."""
+    folder = os.path.dirname(cache)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{cache}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, cache)
+        old = sorted(glob.glob(os.path.join(folder, "bib-*.json")), key=os.path.getmtime)
+        for stale in old[:-KEEP]:
+            os.unlink(stale)
+    except OSError:
+        pass

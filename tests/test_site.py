@@ -189,3 +189,23 @@ def test_bibliography_is_parsed_once_per_content(tmp_path, monkeypatch):
     (tmp_path / "references.bib").write_text(BIB + f"\n% edited {tmp_path}\n")
     build(cfg)
     assert len(calls) == after_first + 1
+
+
+def test_rebuild_reparses_only_changed_notes(tmp_path, monkeypatch):
+    """Under `mkdocs serve` an edit re-parses that note alone; the others' parse results are reused."""
+    import fmkb.load as load_module
+
+    parsed = []
+    real = load_module.load_note
+    monkeypatch.setattr(
+        load_module, "load_note", lambda rel, raw, shown=None: parsed.append(rel) or real(rel, raw, shown)
+    )
+    build_site(tmp_path)
+    cfg = load_config(str(tmp_path / "mkdocs.yml"))
+    cfg.plugins.on_startup(command="serve", dirty=False)
+    build(cfg)
+    parsed.clear()
+    note = tmp_path / "notes" / "concepts" / "Scaling laws.md"
+    note.write_text(note.read_text() + "\nAn edit.\n")
+    build(cfg)
+    assert parsed == ["concepts/Scaling laws.md"]

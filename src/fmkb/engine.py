@@ -27,8 +27,12 @@ class Analysis:
     report: Report
 
 
-def analyze(settings: Settings, bib: Bibliography | None = None) -> Analysis:
-    """Load and check everything. Pass `bib` to reuse an already parsed bibliography."""
+def analyze(settings: Settings, bib: Bibliography | None = None, note_memo: dict | None = None) -> Analysis:
+    """Load and check everything.
+
+    Pass `bib` to reuse an already parsed bibliography, and `note_memo` (kept between
+    calls) to reuse the parse of unchanged notes.
+    """
     prefix = settings.shown(settings.docs_dir).rstrip("/") + "/"
     if prefix == "./":
         prefix = ""
@@ -38,7 +42,7 @@ def analyze(settings: Settings, bib: Bibliography | None = None) -> Analysis:
         # parse a large bibliography on the other core while this one reads the notes
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         pending = pool.submit(_bib_json, settings.bibliography, shown_bib, settings.cache_dir)
-    vault = load_vault(settings.docs_dir, prefix)
+    vault = load_vault(settings.docs_dir, prefix, note_memo)
     if pending is not None:
         bib = from_json(pending.result(), _digest(settings.bibliography))
         pool.shutdown()

@@ -6,6 +6,7 @@ Each note is read and scanned exactly once; everything later stages need
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -292,8 +293,13 @@ def discover(root: str) -> tuple[list[str], set[str], list[str]]:
     return notes, files, escaping
 
 
-def load_vault(root: str, prefix: str) -> Vault:
-    """Read every note under `root` once. `prefix` is how paths are shown (e.g. 'notes/')."""
+def load_vault(root: str, prefix: str, memo: dict | None = None) -> Vault:
+    """Read every note under `root` once. `prefix` is how paths are shown (e.g. 'notes/').
+
+    `memo`, kept by a long-lived caller such as the plugin under `mkdocs serve`, maps a
+    note's path to the digest of its bytes and its parse: unchanged notes are not parsed
+    again, and notes that disappeared are dropped from it.
+    """
     vault = Vault(os.path.abspath(root), prefix)
     paths, vault.files, escaping = discover(root)
     for rel in escaping:
@@ -308,7 +314,19 @@ def load_vault(root: str, prefix: str) -> Vault:
         except OSError as e:
             vault.diagnostics.append(diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}"))
             raw = b""
-        note, diags = load_note(rel, raw, shown)
+        if memo is None:
+            note, diags = load_note(rel, raw, shown)
+        else:
+            digest = hashlib.blake2b(raw, digest_size=16).digest()
+            hit = memo.get(rel)
+            if hit is not None and hit[0] == digest and hit[3] == shown:
+                note, diags = hit[1], hit[2]
+            else:
+                note, diags = load_note(rel, raw, shown)
+                memo[rel] = (digest, note, diags, shown)
         vault.notes.append(note)
         vault.diagnostics.extend(diags)
+    if memo is not None:
+        for gone in set(memo) - set(paths):
+            del memo[gone]
     return vault

@@ -72,6 +72,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     def __init__(self) -> None:
         self._bib: tuple[str, Bibliography] | None = None  # (sha256 of the file, parsed)
+        self._notes_memo: dict = {}  # path -> (digest, parsed note, diagnostics): reused across rebuilds
         self.analysis: Analysis | None = None
 
     # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
@@ -110,7 +111,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         return self._bib[1]
 
     def on_files(self, files: Files, *, config) -> Files:
-        self.analysis = analyze(self.settings, bib=self._bibliography())
+        self.analysis = analyze(self.settings, bib=self._bibliography(), note_memo=self._notes_memo)
         for d in self.analysis.report.diagnostics:
             text = f"{d.path}:{d.line}:{d.column}: {d.message} [{d.rule}]" + (f" (hint: {d.hint})" if d.hint else "")
             (log.warning if d.severity is Severity.ERROR else log.info)(text)

@@ -190,3 +190,81 @@ def test_every_internal_link_and_anchor_exists(page, site_url):
 def test_no_broken_link_markers_in_the_shipped_site(page, site_url):
     page.goto(site_url + "concepts/scaling-laws/")
     assert page.locator(".fmkb-broken").count() == 0
+
+
+HOSTILE_BIB = r"""
+@article{evil2020a,
+  title   = {<img src=x onerror="window.__xss='bib-title'">},
+  author  = {"><script>window.__xss='bib-author'</script> and Doe, <svg onload="window.__xss='bib-name'">},
+  journal = {</em><script>window.__xss='bib-journal'</script>},
+  year    = {2020},
+  doi     = {10.1/"><script>window.__xss='doi'</script>},
+  url     = {javascript:window.__xss='url'}
+}
+@misc{evil2021b,
+  title  = {"><iframe src="javascript:window.top.__xss='iframe'"></iframe>},
+  year   = {2021},
+  eprint = {2101.00001"><script>window.__xss='eprint'</script>},
+  url    = {https://example.org/"onmouseover="window.__xss='attr'}
+}
+"""
+
+HOSTILE_NOTE = """---
+title: '<img src=x onerror="window.__xss=''title''">'
+kind: paper
+cite: evil2020a
+year: 2020
+aliases: ['"><script>window.__xss="alias"</script>']
+tags: ['<svg/onload=window.__xss="tag">']
+description: '"><script>window.__xss="description"</script>'
+---
+
+# Hostile note
+
+Body <script>window.__xss='body'</script> and <img src=x onerror="window.__xss='img'">
+and [a link](javascript:window.__xss='link') and [@evil2020a; @evil2021b] and @evil2020a.
+
+See [[Other|<b onmouseover="window.__xss='label'">x</b>]].
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "notes").mkdir()
+    (root / "notes" / "index.md").write_text("# Home\n\n[[Hostile]] [[Other]]\n")
+    (root / "notes" / "Hostile.md").write_text(HOSTILE_NOTE)
+    (root / "notes" / "Other.md").write_text("# Other\n\n[[Hostile]] [@evil2021b]\n")
+    (root / "references.bib").write_text(HOSTILE_BIB)
+    (root / "mkdocs.yml").write_text(
+        "site_name: hostile\ndocs_dir: notes\nsite_dir: site\ntheme:\n  name: material\n"
+        "plugins:\n  - search\n  - tags\n  - fmkb\n"
+    )
+    build(load_config(str(root / "mkdocs.yml")))  # not strict: the checks fail, the output must still be safe
+    handler = functools.partial(_QuietHandler, directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("path", ["", "hostile/", "other/", "bibliography/", "tags/"])
+def test_no_script_from_notes_or_bibliography_runs(page, hostile_site, path):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    response = page.goto(hostile_site + path)
+    assert response is not None and response.ok
+    page.wait_for_load_state("networkidle")
+    for link in page.locator("a").all()[:60]:  # hover handlers must not fire either
+        try:
+            link.hover(timeout=500)
+        except Exception:
+            pass
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert dialogs == []
+    # the payloads are shown as text, escaped, not dropped silently
+    if path == "hostile/":
+        assert "window.__xss='body'" in page.locator("article").inner_text()

@@ -252,3 +252,50 @@ def test_new_concept_refuses_to_overwrite(repo, run):
     target.write_text("mine")
     code, _, err = run(repo, "new", "concept", "Mixture of experts")
     assert code == 1 and "already exists" in err and target.read_text() == "mine"
+
+
+def _kill_run(repo, signum, delay):
+    """Start `fmkb new paper` in a child process and send it a signal after `delay` seconds."""
+    import signal as _signal  # noqa: F401
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fmkb", "new", "paper", "--arxiv", "2203.02155"],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(delay)
+    proc.send_signal(signum)
+    proc.communicate(timeout=30)
+    return proc.returncode
+
+
+@pytest.mark.parametrize("signame", ["SIGKILL", "SIGTERM"])
+def test_killed_mid_run_never_leaves_a_damaged_file(repo, httpserver, signame):
+    """Kill the command at many moments: every file is always either untouched or complete."""
+    import signal as _signal
+
+    def slowish(request):
+        time.sleep(0.05)
+        return Response(ARXIV, content_type="application/atom+xml")
+
+    httpserver.expect_request("/api/query").respond_with_handler(slowish)
+    bib = repo / "references.bib"
+    note = repo / "notes" / "papers" / "Training language models to follow instructions with human feedback.md"
+    original = bib.read_bytes()
+    outcomes = set()
+    for i in range(16):  # from before the imports finish to after the command is done
+        _kill_run(repo, getattr(_signal, signame), 0.2 + i * 0.1)
+        now = bib.read_bytes()
+        assert now == original or (now.startswith(original) and now.rstrip().endswith(b"}"))
+        if note.exists():
+            assert note.read_text().endswith("-->\n")  # the note is complete
+        if signame == "SIGTERM":  # rolled back: both written, or neither
+            assert (now == original) == (not note.exists())
+        outcomes.add((now != original, note.exists()))
+        if note.exists():
+            note.unlink()
+        bib.write_bytes(original)
+    assert len(outcomes) >= 2  # the kills landed both before and after the writes

@@ -209,3 +209,25 @@ def test_rebuild_reparses_only_changed_notes(tmp_path, monkeypatch):
     note.write_text(note.read_text() + "\nAn edit.\n")
     build(cfg)
     assert parsed == ["concepts/Scaling laws.md"]
+
+
+def test_unsafe_html_is_escaped_on_the_page_and_fails_strict(tmp_path):
+    notes = {**NOTES, "concepts/Bad.md": "# Bad\n\n<script>alert(1)</script> [x](javascript:alert(1))\n"}
+    site = build_site(tmp_path, notes)
+    html = page(site, "concepts/bad")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+    assert "javascript:alert" not in html
+    with pytest.raises(Abort):
+        build_site(tmp_path, notes, strict=True)
+
+
+def test_symlink_out_of_docs_dir_is_not_published(tmp_path):
+    import os
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nTOP SECRET\n")
+    (tmp_path / "notes").mkdir()
+    os.symlink(secret, tmp_path / "notes" / "leak.md")
+    site = build_site(tmp_path)
+    assert not (site / "leak").exists()
+    assert not any("TOP SECRET" in p.read_text(errors="ignore") for p in site.rglob("*.html"))

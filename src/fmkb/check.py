@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bibliography import Bibliography
+from .config import DEFAULT_ALLOWED_HTML
 from .diagnostics import Diagnostic, diag, sort_key
 from .load import Vault
 from .resolve import Index, build_index, check_link, cited_items, nearest_keys
+from .safety import html_problem, markup_in_text
 from .schema import check_frontmatter, frontmatter_bib_keys
 
 
@@ -21,7 +23,7 @@ class Report:
     cited: dict[str, list[str]]  # bib key -> note paths citing it (front matter included)
 
 
-def check(vault: Vault, bib: Bibliography) -> Report:
+def check(vault: Vault, bib: Bibliography, allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)) -> Report:
     """All diagnostics for a vault, sorted by place. Pure over its inputs."""
     out: list[Diagnostic] = [*vault.diagnostics, *bib.diagnostics]
     index = build_index(vault.notes, vault.files)
@@ -38,6 +40,37 @@ def check(vault: Vault, bib: Bibliography) -> Report:
             _res, problem = check_link(index, note, link)
             if problem:
                 out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
+        for raw in note.html:
+            problem = None if raw.closing else html_problem(raw, allow_html)
+            if problem:
+                out.append(
+                    diag(
+                        shown,
+                        raw.line,
+                        raw.column,
+                        "html-unsafe",
+                        problem,
+                        "remove it; allowed tags can be set with the plugin's allow_html option"
+                        if raw.tag and not raw.problem
+                        else "remove it",
+                    )
+                )
+        for key in ("title", "description", "aliases", "tags"):
+            values = note.meta.get(key)
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str) and markup_in_text(value):
+                    line, col = note.meta_positions.get(key, (1, 1))
+                    out.append(
+                        diag(
+                            shown,
+                            line,
+                            col,
+                            "html-unsafe",
+                            f"front matter '{key}' contains HTML markup",
+                            "write plain text; it is shown escaped on the site",
+                        )
+                    )
+                    break
         for citation in note.citations:
             for item in cited_items(citation, keys):
                 n_cites += 1

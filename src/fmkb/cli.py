@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from .config import ConfigError, load_settings
@@ -27,10 +28,16 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _new(args: argparse.Namespace) -> int:
     from .new import NewError, new_paper, new_plain, offline_help
 
     settings = load_settings(args.config_file)
+    # SIGTERM (CI cancelling a job, `kill`) unwinds like Ctrl-C, so a half-done `new` is rolled back
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.kind == "paper":
             if bool(args.arxiv) == bool(args.doi):

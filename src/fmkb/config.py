@@ -31,6 +31,73 @@ class Network:
     cache_ttl: float = 24.0  # hours an --external result is reused
 
 
+# Raw HTML tags a note may use: formatting only, nothing that runs or fetches.
+DEFAULT_ALLOWED_HTML = (
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "rp",
+    "rt",
+    "ruby",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
+    "var",
+    "wbr",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     root: str  # the folder holding mkdocs.yml: paths in diagnostics are relative to it
@@ -38,6 +105,7 @@ class Settings:
     bibliography: str  # absolute
     cache_dir: str = ""  # absolute; "" when caching is off
     network: Network = Network()
+    allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)
 
     def shown(self, path: str) -> str:
         rel = os.path.relpath(path, self.root).replace(os.sep, "/")
@@ -73,7 +141,9 @@ def settings_from(
     if cache_dir and not _inside(root, cache_dir):
         raise ConfigError(f"{config_file}: cache_dir '{cache}' is outside the repository; fmkb will not write there")
     net = {f: options[f] for f in Network.__dataclass_fields__ if options.get(f) is not None}
-    return Settings(root, docs, bib, cache_dir, Network(**net))
+    allowed = options.get("allow_html")
+    allow = frozenset(t.lower() for t in allowed) if allowed is not None else frozenset(DEFAULT_ALLOWED_HTML)
+    return Settings(root, docs, bib, cache_dir, Network(**net), allow)
 
 
 def load_settings(config_file: str = "mkdocs.yml") -> Settings:

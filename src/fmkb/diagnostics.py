@@ -31,6 +31,7 @@ RULES: dict[str, tuple[str, Severity, str]] = {
     "link-outside-vault": ("FMKB205", Severity.ERROR, "a wiki-link climbs out of the vault"),
     "embed-missing": ("FMKB206", Severity.ERROR, "an embed names no file or note"),
     "cite-unknown": ("FMKB301", Severity.ERROR, "a citation names no bib entry"),
+    "html-unsafe": ("FMKB601", Severity.ERROR, "raw HTML or a link that can run script or load foreign content"),
     "bib-syntax": ("FMKB401", Severity.ERROR, "a bib block does not parse"),
     "bib-duplicate-key": ("FMKB402", Severity.ERROR, "two bib entries share a key"),
     "bib-missing-field": ("FMKB403", Severity.ERROR, "a bib entry lacks a required field"),

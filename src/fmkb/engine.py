@@ -48,7 +48,7 @@ def analyze(settings: Settings, bib: Bibliography | None = None, note_memo: dict
         pool.shutdown()
     if bib is None:
         bib = load_cached(settings.bibliography, shown_bib, settings.cache_dir)
-    return Analysis(settings, vault, bib, check(vault, bib))
+    return Analysis(settings, vault, bib, check(vault, bib, settings.allow_html))
 
 
 PARALLEL_BIB_BYTES = 1_000_000  # below this, a second process costs more than it saves

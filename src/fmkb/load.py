@@ -253,6 +253,7 @@ def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tupl
         fm_links + found.links,
         found.citations,
         found.urls,
+        found.html,
     )
     return note, diags
 
@@ -272,11 +273,17 @@ def discover(root: str) -> tuple[list[str], set[str], list[str]]:
     files: set[str] = set()
     escaping: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and _inside(os.path.join(dirpath, d), real_root)
-        )
         rel_dir = os.path.relpath(dirpath, root)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        kept = []
+        for d in sorted(dirnames):
+            if d.startswith("."):
+                continue
+            if _inside(os.path.join(dirpath, d), real_root):
+                kept.append(d)
+            else:
+                escaping.append(rel_dir + d + "/")
+        dirnames[:] = kept
         for name in filenames:
             if name.startswith("."):
                 continue

@@ -9,7 +9,9 @@ references.bib is not parsed again.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
+import os
 import posixpath
 import re
 from importlib import resources
@@ -24,7 +26,7 @@ from mkdocs.utils import get_relative_url
 
 from . import pages
 from .bibliography import Bibliography, load_bibliography
-from .config import ConfigError, Network, Settings, settings_from
+from .config import DEFAULT_ALLOWED_HTML, ConfigError, Network, Settings, settings_from
 from .diagnostics import Severity
 from .engine import Analysis, analyze
 from .render import (
@@ -56,6 +58,7 @@ class FmkbConfig(base.Config):
     workers = c.Type(int, default=DEFAULTS.workers)
     per_host = c.Type(int, default=DEFAULTS.per_host)
     cache_ttl = c.Type((int, float), default=DEFAULTS.cache_ttl)
+    allow_html = c.ListOfItems(c.Type(str), default=list(DEFAULT_ALLOWED_HTML))
     clean_urls = c.Type(bool, default=True)
     generate_pages = c.Type(bool, default=True)
 
@@ -65,6 +68,15 @@ def slug_segment(text: str) -> str:
     s = re.sub(r"[^\w\s.-]", "", text.lower(), flags=re.UNICODE)
     s = re.sub(r"[\s_.-]+", "-", s).strip("-")
     return s or "page"
+
+
+def _escape_meta(meta: dict) -> None:
+    """Front-matter strings reach theme templates, which do not escape: escape them here."""
+    for key in ("title", "description"):
+        if isinstance(meta.get(key), str):
+            meta[key] = html.escape(meta[key])
+    if isinstance(meta.get("tags"), list):
+        meta["tags"] = [html.escape(t) if isinstance(t, str) else t for t in meta["tags"]]
 
 
 class FmkbPlugin(BasePlugin[FmkbConfig]):
@@ -116,6 +128,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             text = f"{d.path}:{d.line}:{d.column}: {d.message} [{d.rule}]" + (f" (hint: {d.hint})" if d.hint else "")
             (log.warning if d.severity is Severity.ERROR else log.info)(text)
         self.notes = {n.path: n for n in self.analysis.vault.notes}
+        self._drop_escaping(files)
         if self.config.clean_urls:
             self._slug_urls(files)
         for asset in ASSETS:
@@ -132,6 +145,18 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self.backlinks = self._backlinks()
         self.tails: dict[str, tuple[str, str]] = {}
         return files
+
+    def _drop_escaping(self, files: Files) -> None:
+        """MkDocs follows symbolic links; a file whose target is outside docs_dir is not published."""
+        root = os.path.realpath(self.settings.docs_dir)
+        docs = os.path.abspath(self.settings.docs_dir)
+        for f in list(files):
+            src = f.abs_src_path
+            # only files that come from docs_dir: theme assets live elsewhere by design
+            if src and f.generated_by is None and f.src_dir and os.path.abspath(f.src_dir) == docs:
+                real = os.path.realpath(src)
+                if real != root and not real.startswith(root + os.sep):
+                    files.remove(f)
 
     def _slug_urls(self, files: Files) -> None:
         taken = {f.dest_uri for f in files if not f.is_documentation_page()}
@@ -197,7 +222,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             target = files.get_file_from_path(path)
             return get_relative_url(target.url, page.url) if target else "#"
 
-        ctx = PageContext(self.analysis.report.index, self.slugify, self.separator, url_for)
+        ctx = PageContext(self.analysis.report.index, self.slugify, self.separator, url_for, self.settings.allow_html)
+        _escape_meta(page.meta)
         body, cited = render_body(note, markdown, ctx, self.view)
         body = insert_after_h1(body, aliases_line(note))
         body = pages.fill_markers(body, self.analysis, self.view, page, files)

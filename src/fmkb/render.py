@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .bibliography import BibEntry, Bibliography, arxiv_id
+from .config import DEFAULT_ALLOWED_HTML
 from .model import Citation, Heading, Note, WikiLink
 from .resolve import Index, check_link, cited_items
+from .safety import html_problem
 
 Slugify = Callable[[str, str], str]
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"}
@@ -301,6 +303,7 @@ class PageContext:
     slugify: Slugify
     separator: str
     url_for: Callable[[str], str]  # note path -> URL of its built page, relative to the current page
+    allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)
 
 
 def link_label(link: WikiLink, target: Note | None) -> str:
@@ -400,6 +403,13 @@ def render_body(note: Note, markdown: str, ctx: PageContext, view: BibView) -> t
             continue
         cited.extend(i.key for i in cited_items(c, view.bib.entries) if i.key in view.bib.entries)
         edits.append((c.start - base, c.end - base, rendered))
+    for raw in note.html:
+        problem = html_problem(raw, ctx.allow_html)
+        if problem:
+            original = markdown[raw.start - base : raw.end - base]
+            in_destination = not raw.tag and not original.startswith("<")  # the URL inside ](...)
+            safe = "#fmkb-unsafe-link" if in_destination else broken(original, f"{problem} [html-unsafe]")
+            edits.append((raw.start - base, raw.end - base, safe))
     for block, offset in note_block_offsets(note):
         edits.append((offset - base, offset - base + len(block) + 1, f'<span id="{block_anchor(block)}"></span>'))
     edits.sort()

@@ -36,7 +36,7 @@ _DEST_WITH_AT = re.compile(r"\]\([^)\n@]*@")
 # pandoc's citation key grammar: a word character, then word characters or
 # single internal punctuation; or any brace-balanced text inside @{...}.
 _KEY = r"\{[^{}\n]*\}|\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"
-_BRACKET = re.compile(r"\[([^\[\]]*@[^\[\]]*)\]")
+_BRACKET = re.compile(r"\[([^\[\]]*)\]")  # '@' is tested in Python: `[^\]]*@[^\]]*` backtracks quadratically
 _ITEM = re.compile(r"(?P<prefix>(?:.*?[\s])?)(?P<suppress>-?)@(?P<key>" + _KEY + r")(?P<suffix>.*)", re.S)
 _IN_TEXT = re.compile(r"@(?P<key>" + _KEY + r")(?:[ \t]?\[(?P<loc>[^\[\]@\n]*)\](?![(\[]))?")
 _NOT_BEFORE_AT = re.compile(r"[\w\\@\-]")
@@ -50,6 +50,133 @@ class Scan:
     links: list[WikiLink]
     citations: list[Citation]
     urls: list[tuple[str, int, int]]  # (url, line, column) of external http(s) links
+    html: list  # RawHtml: tags and link destinations for the safety rule
+
+
+@dataclass(slots=True)
+class RawHtml:
+    """A raw HTML tag, or a Markdown link destination, that the safety rule must look at."""
+
+    tag: str  # lower-case tag name; "" for a Markdown link or image destination
+    problem: str | None  # a danger found in its attributes or URL, whatever the tag
+    closing: bool  # </tag>: escaped on the page with its opening tag, reported once
+    line: int
+    column: int
+    start: int
+    end: int
+
+
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9:-]*)((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>")
+_ATTR = re.compile(r"([^\s\"'=<>/]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+)")
+_HANDLER = re.compile(r"(?:^|[\s/\"'])on[a-z]+\s*=", re.I)
+_MD_DEST = re.compile(r"\]\(\s*<?([^)\s>]*)")
+_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*<?(\S+)", re.M)
+_URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "srcset",
+    "lowsrc",
+    "dynsrc",
+    "ping",
+    "cite",
+    "longdesc",
+    "manifest",
+    "codebase",
+    "icon",
+}
+_BAD_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:")
+
+
+def dangerous_url(value: str) -> str | None:
+    """The dangerous scheme a URL uses, after undoing entities and stripping what browsers strip."""
+    import html as _html
+
+    plain = re.sub(r"[\x00-\x20\x7f]+", "", _html.unescape(value)).lower()
+    for scheme in _BAD_SCHEMES:
+        if plain.startswith(scheme):
+            return scheme
+    return None
+
+
+def _tag_problem(attrs: str) -> str | None:
+    if not attrs.strip():
+        return None
+    if _HANDLER.search(attrs):
+        return "an on* event-handler attribute runs script"
+    for m in _ATTR.finditer(attrs):
+        name, value = m.group(1).lower(), m.group(2).strip("\"'")
+        if name in _URL_ATTRS:
+            scheme = dangerous_url(value)
+            if scheme:
+                return f"a {scheme} URL in {name}= can run script or load foreign content"
+        if name == "style" and re.search(r"url\s*\(|expression\s*\(|@import", value, re.I):
+            return "a style attribute that loads content (url(), expression(), @import)"
+    return None
+
+
+def find_raw_html(masked: str, index: LineIndex) -> list[RawHtml]:
+    """Raw HTML tags and Markdown link destinations outside code, for the `html-unsafe` rule."""
+    out: list[RawHtml] = []
+    if "<" in masked:
+        for m in _TAG.finditer(masked):
+            name = m.group(1).lower()
+            line, col = index.position(m.start())
+            if ":" in name:  # an autolink such as <https://x.org>: only its scheme matters
+                scheme = dangerous_url(m.group(0)[1:-1])
+                if scheme:
+                    out.append(
+                        RawHtml(
+                            "",
+                            f"a {scheme} link runs script or loads foreign content",
+                            False,
+                            line,
+                            col,
+                            m.start(),
+                            m.end(),
+                        )
+                    )
+                continue
+            closing = masked[m.start() + 1] == "/"
+            out.append(RawHtml(name, _tag_problem(m.group(2)), closing, line, col, m.start(), m.end()))
+    if "](" in masked:
+        for m in _MD_DEST.finditer(masked):
+            scheme = dangerous_url(m.group(1))
+            if scheme:
+                line, col = index.position(m.start(1))
+                out.append(
+                    RawHtml(
+                        "",
+                        f"a {scheme} link runs script or loads foreign content",
+                        False,
+                        line,
+                        col,
+                        m.start(1),
+                        m.end(1),
+                    )
+                )
+    if "]:" in masked:
+        for m in _REF_DEF.finditer(masked):
+            scheme = dangerous_url(m.group(1))
+            if scheme:
+                line, col = index.position(m.start(1))
+                out.append(
+                    RawHtml(
+                        "",
+                        f"a {scheme} link runs script or loads foreign content",
+                        False,
+                        line,
+                        col,
+                        m.start(1),
+                        m.end(1),
+                    )
+                )
+    return out
 
 
 _EXTERNAL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+")
@@ -336,7 +463,7 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
         if m.start() > 0 and text[m.start() - 1] in "]!\\":
             continue
         content = m.group(1)
-        if _BLANK_LINE.search(content):
+        if "@" not in content or _BLANK_LINE.search(content):
             continue
         items: list[CiteItem] = []
         base = m.start(1)
@@ -403,4 +530,4 @@ def scan(text: str, body_line: int = 0, lines: list[str] | None = None, index: L
         parts.append(masked[last:])
         masked = "".join(parts)
     citations = find_citations(masked, text, index)
-    return Scan(headings, block_ids, links, citations, find_urls(masked, index))
+    return Scan(headings, block_ids, links, citations, find_urls(masked, index), find_raw_html(masked, index))

@@ -231,3 +231,21 @@ def test_symlink_out_of_docs_dir_is_not_published(tmp_path):
     site = build_site(tmp_path)
     assert not (site / "leak").exists()
     assert not any("TOP SECRET" in p.read_text(errors="ignore") for p in site.rglob("*.html"))
+
+
+def test_hostile_front_matter_does_not_crash_mkdocs(tmp_path):
+    """MkDocs' own YAML loader segfaults on deeply nested front matter; fmkb hands it the body instead."""
+    import subprocess
+    import sys
+
+    notes = {**NOTES, "concepts/Deep.md": "---\nx: " + "[" * 100_000 + "]" * 100_000 + "\n---\n# Deep\n"}
+    (tmp_path / "mkdocs.yml").write_text(SITE_YML)
+    (tmp_path / "references.bib").write_text(BIB)
+    for rel, text in notes.items():
+        p = tmp_path / "notes" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "notes/concepts/Deep.md:2:1: front matter YAML is nested more than 256 levels" in proc.stderr
+    assert (tmp_path / "site" / "concepts" / "deep" / "index.html").exists()

@@ -254,6 +254,7 @@ def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tupl
         found.citations,
         found.urls,
         found.html,
+        any(d.rule == "frontmatter-yaml" for d in fm_diags),
     )
     return note, diags
 

@@ -70,6 +70,7 @@ class Note:
     citations: list[Citation] = field(default_factory=list)
     urls: list[tuple[str, int, int]] = field(default_factory=list)  # (url, line, column)
     html: list = field(default_factory=list)  # scan.RawHtml: raw tags and link destinations
+    frontmatter_refused: bool = False  # its front matter did not parse, or was refused unparsed
 
     @property
     def stem(self) -> str:

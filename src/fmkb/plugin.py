@@ -188,6 +188,17 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                         bucket.append(note.path)
         return back
 
+    def on_page_read_source(self, *, page, config) -> str | None:
+        """Hand MkDocs the body alone when fmkb refused a note's front matter.
+
+        MkDocs' own YAML loader crashes the whole process on front matter nested a
+        hundred thousand levels deep; fmkb has already reported it at its place.
+        """
+        note = self.notes.get(page.file.src_uri) if self.analysis else None
+        if note is not None and note.frontmatter_refused:
+            return note.text[note.body_start :]
+        return None
+
     # --- navigation -----------------------------------------------------------------
 
     def on_nav(self, nav, *, config, files):

@@ -249,3 +249,23 @@ def test_hostile_front_matter_does_not_crash_mkdocs(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "notes/concepts/Deep.md:2:1: front matter YAML is nested more than 256 levels" in proc.stderr
     assert (tmp_path / "site" / "concepts" / "deep" / "index.html").exists()
+
+
+def test_compact_search_index_keeps_one_short_entry_per_page(tmp_path):
+    import json
+
+    site = build_site(tmp_path, notes={**NOTES, **{f"concepts/Filler {i}.md": f"# Filler {i}\n\n" + "word " * 400 +
+                                                  "\n\n## More\n\n" + "text " * 400 for i in range(5)}})
+    full = json.loads((site / "search" / "search_index.json").read_text())
+    yml = (tmp_path / "mkdocs.yml").read_text().replace("bibliography: references.bib",
+                                                        "bibliography: references.bib\n      search_index: compact")
+    (tmp_path / "mkdocs.yml").write_text(yml)
+    build(load_config(str(tmp_path / "mkdocs.yml")))
+    index_file = site / "search" / "search_index.json"
+    compact = json.loads(index_file.read_text())
+    assert all("#" not in d["location"] for d in compact["docs"])
+    assert {d["location"] for d in compact["docs"]} == {d["location"] for d in full["docs"] if "#" not in d["location"]}
+    assert all(len(d["text"]) <= 245 for d in compact["docs"])
+    paper = next(d for d in compact["docs"] if d["location"].startswith("papers/"))
+    assert "Kaplan scaling laws" in paper["text"]  # aliases come first, so search still finds them
+    assert len(index_file.read_bytes()) < len(json.dumps(full)) / 3

@@ -97,12 +97,49 @@ def bench_build(root: Path, runs: int) -> dict:
     return {"plain": plain_t, "fmkb": fmkb_t, "site_mb": size, "index_mb": index}
 
 
+def bench_search(root: Path, query: str) -> dict:
+    """Build the site, open it in headless Chromium, search, and count the bytes downloaded
+    until the first result shows (the reader's cost of search at this scale)."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    build_s, _ = timed(["mkdocs", "build", "-q"], root, env)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    got = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.on("response", lambda r: got.append(len(r.body()) if r.ok else 0))
+        started = time.perf_counter()
+        page.goto(url)
+        page.locator("label.md-search__icon, .md-search__input").first.click()
+        page.locator("input.md-search__input").type(query, delay=20)
+        page.locator("a.md-search-result__link").first.wait_for(timeout=120_000)
+        seconds = time.perf_counter() - started
+        browser.close()
+    server.shutdown()
+    index = (root / "site" / "search" / "search_index.json").stat().st_size
+    return {"build": build_s, "downloaded_mb": sum(got) / 1e6, "index_mb": index / 1e6, "first_result_s": seconds}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description="fmkb benchmarks")
     p.add_argument("--sizes", default="1000,5000,10000")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--build-notes", type=int, default=1000, help="vault size for the mkdocs build pair (0: skip)")
     p.add_argument("--out", type=Path, default=None, help="keep the vaults here (default: a temp folder)")
+    p.add_argument("--search-notes", type=int, default=0, help="vault size for the search download measure (0: skip)")
     a = p.parse_args()
     base = a.out or Path(tempfile.mkdtemp(prefix="fmkb-bench-"))
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -144,6 +181,21 @@ def main() -> int:
             f"| navigation.prune | {b['plain']:.2f} | {b['fmkb']:.2f} | {100 * (b['fmkb'] / b['plain'] - 1):+.0f}% "
             f"| {b['site_mb']:.0f} | {b['index_mb']:.1f} |"
         )
+    if a.search_notes:
+        root = base / f"vault-{a.search_notes}"
+        if not (root / "planted.json").exists():
+            generate(root, a.search_notes, 2 * a.search_notes, seed=1)
+        r = bench_search(root, "Alias 00042")
+        print(
+            f"\n| search, {a.search_notes:,} notes | build s | search index MB | downloaded before first result MB "
+            "| time to first result s |"
+        )
+        print("|---|---:|---:|---:|---:|")
+        print(
+            f"| Material search, fmkb compact index | {r['build']:.0f} | {r['index_mb']:.1f} | "
+            f"{r['downloaded_mb']:.1f} | {r['first_result_s']:.1f} |"
+        )
+        ok &= r["downloaded_mb"] < 10
     print(f"\nvaults in {base}")
     return 0 if ok else 1
 

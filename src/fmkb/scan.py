@@ -144,38 +144,14 @@ def find_raw_html(masked: str, index: LineIndex) -> list[RawHtml]:
                 continue
             closing = masked[m.start() + 1] == "/"
             out.append(RawHtml(name, _tag_problem(m.group(2)), closing, line, col, m.start(), m.end()))
-    if "](" in masked:
-        for m in _MD_DEST.finditer(masked):
-            scheme = dangerous_url(m.group(1))
-            if scheme:
-                line, col = index.position(m.start(1))
-                out.append(
-                    RawHtml(
-                        "",
-                        f"a {scheme} link runs script or loads foreign content",
-                        False,
-                        line,
-                        col,
-                        m.start(1),
-                        m.end(1),
-                    )
-                )
-    if "]:" in masked:
-        for m in _REF_DEF.finditer(masked):
-            scheme = dangerous_url(m.group(1))
-            if scheme:
-                line, col = index.position(m.start(1))
-                out.append(
-                    RawHtml(
-                        "",
-                        f"a {scheme} link runs script or loads foreign content",
-                        False,
-                        line,
-                        col,
-                        m.start(1),
-                        m.end(1),
-                    )
-                )
+    for marker, pattern in (("](", _MD_DEST), ("]:", _REF_DEF)):
+        if marker in masked:
+            for m in pattern.finditer(masked):
+                scheme = dangerous_url(m.group(1))
+                if scheme:
+                    line, col = index.position(m.start(1))
+                    problem = f"a {scheme} link runs script or loads foreign content"
+                    out.append(RawHtml("", problem, False, line, col, m.start(1), m.end(1)))
     return out
 
 

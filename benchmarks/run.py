@@ -98,21 +98,28 @@ def bench_build(root: Path, runs: int) -> dict:
 
 
 def bench_search(root: Path, query: str) -> dict:
-    """Build the site, open it in headless Chromium, search, and count the bytes downloaded
-    until the first result shows (the reader's cost of search at this scale)."""
+    """Build the site and measure its search in headless Chromium."""
+    build_s, _ = timed(["mkdocs", "build", "-q"], root, {"NO_MKDOCS_2_WARNING": "1"})
+    return {"build": build_s, **measure_search(root / "site", query)}
+
+
+def measure_search(site: Path, query: str, start_page: str = "papers/") -> dict:
+    """Open a page, search, and count the bytes downloaded until the first result shows
+    (the reader's cost of search at this scale)."""
     import functools
     import http.server
     import threading
 
     from playwright.sync_api import sync_playwright
 
-    env = {"NO_MKDOCS_2_WARNING": "1"}
-    build_s, _ = timed(["mkdocs", "build", "-q"], root, env)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
-    handler.log_message = lambda *a: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    url = f"http://127.0.0.1:{server.server_address[1]}/{start_page}"
     got = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -127,10 +134,11 @@ def bench_search(root: Path, query: str) -> dict:
         page.locator("input.md-search__input").type(query, delay=20)
         page.locator("a.md-search-result__link").first.wait_for(timeout=120_000)
         seconds = time.perf_counter() - started
+        first = page.locator("a.md-search-result__link").first.inner_text()
         browser.close()
     server.shutdown()
-    index = (root / "site" / "search" / "search_index.json").stat().st_size
-    return {"build": build_s, "downloaded_mb": sum(got) / 1e6, "index_mb": index / 1e6, "first_result_s": seconds}
+    index = (site / "search" / "search_index.json").stat().st_size
+    return {"downloaded_mb": sum(got) / 1e6, "index_mb": index / 1e6, "first_result_s": seconds, "first": first}
 
 
 def main() -> int:

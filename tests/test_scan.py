@@ -211,3 +211,7 @@ def test_in_text_rule_key_like_words():
 def test_citation_spanning_lines_reports_item_lines():
     got = cites("text [@a2020x;\n@b2021y]")
     assert [(k, line, col) for k, *_, line, col in got] == [("a2020x", 1, 7), ("b2021y", 2, 1)]
+
+
+def test_brackets_straddling_math_are_not_a_link():
+    assert links("[[$[$$]]") == []

@@ -40,7 +40,13 @@ def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
     return out
 
 
-def fill_markers(markdown: str, analysis: Analysis, view: BibView, page, files) -> str:
+def fill_markers(markdown: str, analysis: Analysis, view: BibView, page, files, sink: list[str] | None = None) -> str:
+    """Replace `<!-- fmkb:... -->` markers with their tables.
+
+    With a `sink`, the (large) HTML goes there and the Markdown gets a placeholder,
+    `<!-- fmkb:block N -->`, for the plugin to fill in the finished page: neither
+    Markdown nor the search indexer then parses thousands of rows.
+    """
     if "fmkb:" not in markdown:
         return markdown
 
@@ -50,10 +56,21 @@ def fill_markers(markdown: str, analysis: Analysis, view: BibView, page, files) 
 
     def replace(m: re.Match) -> str:
         if m.group(1) == "bibliography":
-            return bibliography_html(analysis, view, url_for)
-        return index_table(analysis, view, m.group(2) or "paper", url_for)
+            block = bibliography_html(analysis, view, url_for)
+        else:
+            block = index_table(analysis, view, m.group(2) or "paper", url_for)
+        if sink is None:
+            return block
+        sink.append(block)
+        return f'<div class="fmkb-block" data-fmkb-block="{len(sink) - 1}"></div>'
 
     return _MARKER.sub(replace, markdown)
+
+
+def fill_placeholders(output: str, blocks: list[str]) -> str:
+    for i, block in enumerate(blocks):
+        output = output.replace(f'<div class="fmkb-block" data-fmkb-block="{i}"></div>', block, 1)
+    return output
 
 
 def bibliography_html(analysis: Analysis, view: BibView, url_for) -> str:

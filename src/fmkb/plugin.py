@@ -180,7 +180,12 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                     self.generated[src_uri] = text
         self.backlinks = self._backlinks()
         self.tails: dict[str, tuple[str, str]] = {}
+        self.heading_memo: dict[str, list[str]] = {}
+        self.blocks: dict[str, list[str]] = {}  # generated tables, put into the finished page
         return files
+
+    def _blocks(self, src: str) -> list[str]:
+        return self.blocks.setdefault(src, [])
 
     def _drop_escaping(self, files: Files) -> None:
         """MkDocs follows symbolic links; a file whose target is outside docs_dir is not published."""
@@ -266,7 +271,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             return markdown
         src = page.file.src_uri
         if src in self.generated:
-            return pages.fill_markers(markdown, self.analysis, self.view, page, files)
+            return pages.fill_markers(markdown, self.analysis, self.view, page, files, self._blocks(src))
         note = self.notes.get(src)
         if note is None:
             return markdown
@@ -278,11 +283,18 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             target = files.get_file_from_path(path)
             return get_relative_url(target.url, page.url) if target else "#"
 
-        ctx = PageContext(self.analysis.report.index, self.slugify, self.separator, url_for, self.settings.allow_html)
+        ctx = PageContext(
+            self.analysis.report.index,
+            self.slugify,
+            self.separator,
+            url_for,
+            self.settings.allow_html,
+            self.heading_memo,
+        )
         _escape_meta(page.meta)
         body, cited = render_body(note, markdown, ctx, self.view)
         body = insert_after_h1(body, aliases_line(note))
-        body = pages.fill_markers(body, self.analysis, self.view, page, files)
+        body = pages.fill_markers(body, self.analysis, self.view, page, files, self._blocks(src))
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
         sources = [(self.notes[p].title, url_for(p)) for p in self.backlinks.get(src, [])]
@@ -306,6 +318,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         Done on the final HTML, after the search plugin has indexed the page: neither
         Markdown nor the search indexer need to parse these link lists.
         """
+        blocks = self.blocks.pop(page.file.src_uri, None)
+        if blocks:
+            output = pages.fill_placeholders(output, blocks)
         refs, back = self.tails.pop(page.file.src_uri, ("", ""))
         if not (refs or back):
             return output

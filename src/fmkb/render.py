@@ -99,6 +99,7 @@ class BibView:
     _decoded: dict[tuple[str, str], str] = field(default_factory=dict)
     _years: dict[str, str] = field(default_factory=dict)
     _authors: dict[str, tuple[list[str], bool]] = field(default_factory=dict)
+    _formatted: dict[str, str] = field(default_factory=dict)  # key -> formatted reference (escaped HTML)
 
     def field(self, key: str, name: str) -> str:
         memo = self._decoded.get((key, name))
@@ -162,6 +163,14 @@ def anchor_id(key: str) -> str:
 
 def reference_html(view: BibView, key: str, element_id: str | None = None, extra: str = "") -> str:
     """One formatted entry: authors, year, title, venue, DOI/arXiv/URL links (all escaped)."""
+    body = view._formatted.get(key)
+    if body is None:
+        body = view._formatted[key] = _reference_body(view, key)
+    ident = f' id="{esc(element_id)}"' if element_id else ""
+    return f"<li{ident}>{body}{extra}</li>"
+
+
+def _reference_body(view: BibView, key: str) -> str:
     e: BibEntry = view.bib.entries[key]
     names, more = view.authors(key)
     shown = [_full_name(n) for n in names[:10]]
@@ -193,8 +202,7 @@ def reference_html(view: BibView, key: str, element_id: str | None = None, extra
         links.append(f'<a class="fmkb-url" href="{esc(url)}">{esc(url)}</a>')
     if links:
         parts.append(" " + " ".join(links))
-    ident = f' id="{esc(element_id)}"' if element_id else ""
-    return f"<li{ident}>{''.join(parts)}{extra}</li>"
+    return "".join(parts)
 
 
 # --- citations -----------------------------------------------------------------
@@ -271,13 +279,21 @@ def heading_ids(headings: list[Heading], slugify: Slugify, separator: str) -> li
     return ids
 
 
-def heading_anchor(target: Note, path: tuple[str, ...], slugify: Slugify, separator: str) -> str | None:
+def heading_anchor(
+    target: Note, path: tuple[str, ...], slugify: Slugify, separator: str, memo: dict | None = None
+) -> str | None:
+    """The toc id of the heading `path` names in `target`; `memo` caches each note's ids."""
     from .resolve import find_heading
 
     h = find_heading(target.headings, path)
     if h is None:
         return None
-    return heading_ids(target.headings, slugify, separator)[target.headings.index(h)]
+    ids = memo.get(target.path) if memo is not None else None
+    if ids is None:
+        ids = heading_ids(target.headings, slugify, separator)
+        if memo is not None:
+            memo[target.path] = ids
+    return ids[target.headings.index(h)]
 
 
 def block_anchor(block: str) -> str:
@@ -304,6 +320,7 @@ class PageContext:
     separator: str
     url_for: Callable[[str], str]  # note path -> URL of its built page, relative to the current page
     allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)
+    heading_memo: dict = field(default_factory=dict)  # note path -> toc ids, shared by the pages of a build
 
 
 def link_label(link: WikiLink, target: Note | None) -> str:
@@ -337,7 +354,7 @@ def render_link(link: WikiLink, note: Note, ctx: PageContext) -> str:
     assert target is not None
     anchor = ""
     if link.headings:
-        anchor = "#" + (heading_anchor(target, link.headings, ctx.slugify, ctx.separator) or "")
+        anchor = "#" + (heading_anchor(target, link.headings, ctx.slugify, ctx.separator, ctx.heading_memo) or "")
     elif link.block:
         anchor = "#" + block_anchor(link.block)
     href = ("" if target is note else _rel(note.path, target.path)) + anchor

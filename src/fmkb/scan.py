@@ -496,7 +496,8 @@ def scan(text: str, body_line: int = 0, lines: list[str] | None = None, index: L
         index = LineIndex(text, lines)
     masked, headings, block_ids = _mask_blocks(lines, body_line, index.starts)
     masked = _mask_inline(masked)
-    links = find_wikilinks(masked, index)
+    # a "link" whose brackets straddle code or math (`[[$[$$]]`) is not a link
+    links = [link for link in find_wikilinks(masked, index) if text[link.start : link.end] == link.raw]
     if links:
         parts, last = [], 0
         for link in links:

@@ -254,11 +254,22 @@ def test_hostile_front_matter_does_not_crash_mkdocs(tmp_path):
 def test_compact_search_index_keeps_one_short_entry_per_page(tmp_path):
     import json
 
-    site = build_site(tmp_path, notes={**NOTES, **{f"concepts/Filler {i}.md": f"# Filler {i}\n\n" + "word " * 400 +
-                                                  "\n\n## More\n\n" + "text " * 400 for i in range(5)}})
+    site = build_site(
+        tmp_path,
+        notes={
+            **NOTES,
+            **{
+                f"concepts/Filler {i}.md": f"# Filler {i}\n\n" + "word " * 400 + "\n\n## More\n\n" + "text " * 400
+                for i in range(5)
+            },
+        },
+    )
     full = json.loads((site / "search" / "search_index.json").read_text())
-    yml = (tmp_path / "mkdocs.yml").read_text().replace("bibliography: references.bib",
-                                                        "bibliography: references.bib\n      search_index: compact")
+    yml = (
+        (tmp_path / "mkdocs.yml")
+        .read_text()
+        .replace("bibliography: references.bib", "bibliography: references.bib\n      search_index: compact")
+    )
     (tmp_path / "mkdocs.yml").write_text(yml)
     build(load_config(str(tmp_path / "mkdocs.yml")))
     index_file = site / "search" / "search_index.json"

@@ -85,3 +85,18 @@ def vault(tmp_path):
         return make_vault(tmp_path, notes, **kw)
 
     return build
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """Run `fmkb ARGS` in a folder as CI would; no output may ever hold a traceback."""
+    from fmkb.cli import main
+
+    def _run(root, *args):
+        monkeypatch.chdir(root)
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return _run

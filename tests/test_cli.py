@@ -6,20 +6,12 @@ import json
 
 import pytest
 
-from fmkb.cli import main
-
 CLEAN = {"a.md": "[[b]] [@kaplan2020scaling; @hoffmann2022training]", "b.md": "[[a]]"}
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
-    def _run(root, *args):
-        monkeypatch.chdir(root)
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
+def run(run_cli):
+    return run_cli
 
 
 def test_clean_vault_exits_zero_with_summary(vault, run):

@@ -11,7 +11,6 @@ import pytest
 from werkzeug import Response
 
 from conftest import make_vault
-from fmkb.cli import main
 
 YML = """\
 site_name: test
@@ -61,15 +60,8 @@ def reset_url():
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
-    def _run(root, *args):
-        monkeypatch.chdir(root)
-        code = main(["check", "--external", *args])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return _run
+def run(run_cli):
+    return lambda root, *args: run_cli(root, "check", "--external", *args)
 
 
 def vault(tmp_path, body: str, bib_url: str):

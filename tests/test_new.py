@@ -9,7 +9,6 @@ import pytest
 from werkzeug import Response
 
 from conftest import BIB, make_vault
-from fmkb.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARXIV = (FIXTURES / "arxiv_2203.02155.xml").read_text()
@@ -43,15 +42,8 @@ def repo(tmp_path, httpserver):
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
-    def _run(root, *args):
-        monkeypatch.chdir(root)
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return _run
+def run(run_cli):
+    return run_cli
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

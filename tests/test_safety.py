@@ -10,7 +10,6 @@ from contextlib import contextmanager
 import pytest
 
 from conftest import BIB, diags, places
-from fmkb.cli import main
 
 
 @contextmanager
@@ -98,22 +97,14 @@ def test_html_in_front_matter_strings_is_flagged(vault):
 # --- paths ------------------------------------------------------------------------
 
 
-def _run(root, monkeypatch, capsys, *args):
-    monkeypatch.chdir(root)
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
-
 @pytest.mark.parametrize(
     "option", ["bibliography: ../outside.bib", "bibliography: /etc/hostname", "cache_dir: ../elsewhere"]
 )
-def test_configuration_cannot_point_outside_the_repository(vault, tmp_path, monkeypatch, capsys, option):
+def test_configuration_cannot_point_outside_the_repository(vault, tmp_path, run_cli, option):
     (tmp_path.parent / "outside.bib").write_text(BIB)
     yml = f"site_name: t\ndocs_dir: notes\nplugins:\n  - fmkb:\n      {option}\n"
     root = vault({"a.md": "x"}, mkdocs=yml)
-    code, _, err = _run(root, monkeypatch, capsys, "check")
+    code, _, err = run_cli(root, "check")
     assert code == 2 and "outside the repository" in err
 
 
@@ -196,11 +187,11 @@ def test_broken_bibliography_gives_diagnostics_not_a_crash(vault, bib):
     assert all(d.path == "references.bib" and d.line >= 1 for d in ds)
 
 
-def test_cli_never_shows_a_traceback_on_hostile_vault(vault, monkeypatch, capsys):
+def test_cli_never_shows_a_traceback_on_hostile_vault(vault, run_cli):
     root = vault(
         {"a.md": b"---\nx: [" + b"[" * 10_000 + b"\n---\n\xff", "b.md": "<script>x</script>"}, bib="@misc{" * 100
     )
-    code, out, err = _run(root, monkeypatch, capsys, "check")
+    code, out, err = run_cli(root, "check")
     assert code == 1 and "html-unsafe" in out and "frontmatter-yaml" in out
 
 

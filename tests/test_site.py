@@ -70,13 +70,17 @@ NOTES = {
 }
 
 
-def build_site(tmp_path, notes=NOTES, strict=False):
+def write_site(tmp_path, notes=NOTES):
     (tmp_path / "mkdocs.yml").write_text(SITE_YML)
     (tmp_path / "references.bib").write_text(BIB)
     for rel, text in notes.items():
         p = tmp_path / "notes" / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(textwrap.dedent(text))
+
+
+def build_site(tmp_path, notes=NOTES, strict=False):
+    write_site(tmp_path, notes)
     cfg = load_config(str(tmp_path / "mkdocs.yml"), strict=strict)
     build(cfg)
     return tmp_path / "site"
@@ -238,13 +242,7 @@ def test_hostile_front_matter_does_not_crash_mkdocs(tmp_path):
     import subprocess
     import sys
 
-    notes = {**NOTES, "concepts/Deep.md": "---\nx: " + "[" * 100_000 + "]" * 100_000 + "\n---\n# Deep\n"}
-    (tmp_path / "mkdocs.yml").write_text(SITE_YML)
-    (tmp_path / "references.bib").write_text(BIB)
-    for rel, text in notes.items():
-        p = tmp_path / "notes" / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
+    write_site(tmp_path, {**NOTES, "concepts/Deep.md": "---\nx: " + "[" * 100_000 + "]" * 100_000 + "\n---\n# Deep\n"})
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "notes/concepts/Deep.md:2:1: front matter YAML is nested more than 256 levels" in proc.stderr

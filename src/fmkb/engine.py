@@ -94,9 +94,3 @@ def _bib_json(path: str, shown: str, cache_dir: str) -> str:
     digest = hashlib.sha256(raw).hexdigest()
     bib = load_cached(path, shown, cache_dir)
     return to_json(bib, digest)
-
-
-def bibliography_stamp(settings: Settings) -> tuple[int, int]:
-    """(mtime_ns, size) of the bibliography: cheap change detection for `mkdocs serve`."""
-    st = os.stat(settings.bibliography)
-    return st.st_mtime_ns, st.st_size

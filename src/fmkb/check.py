@@ -23,15 +23,55 @@ class Report:
     cited: dict[str, list[str]]  # bib key -> note paths citing it (front matter included)
 
 
+@dataclass(slots=True)
+class NotesResult:
+    """What checking a set of notes yields; results for two halves of a vault merge."""
+
+    diagnostics: list[Diagnostic]
+    links: int
+    citations: int
+    cited: dict[str, list[str]]
+
+
 def check(vault: Vault, bib: Bibliography, allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)) -> Report:
     """All diagnostics for a vault, sorted by place. Pure over its inputs."""
-    out: list[Diagnostic] = [*vault.diagnostics, *bib.diagnostics]
     index = build_index(vault.notes, vault.files)
+    part = check_notes(vault.notes, index, bib, allow_html, vault.prefix)
+    return finish(vault, bib, index, [part], len(vault.notes))
+
+
+def finish(vault: Vault, bib: Bibliography, index: Index, parts: list[NotesResult], notes: int) -> Report:
+    """Merge per-notes results and add the vault-wide rules (bibliography, unused entries)."""
+    out: list[Diagnostic] = [*vault.diagnostics, *bib.diagnostics]
+    cited: dict[str, list[str]] = {}
+    for part in parts:
+        out.extend(part.diagnostics)
+        for key, paths in part.cited.items():
+            cited.setdefault(key, []).extend(paths)
+    for key, entry in bib.entries.items():
+        if key not in cited:
+            out.append(
+                diag(
+                    bib.path,
+                    entry.line,
+                    1,
+                    "bib-unused",
+                    f"no note cites '{key}'",
+                    f"cite it as [@{key}] in a note, or remove the entry",
+                )
+            )
+    out.sort(key=sort_key)
+    return Report(out, notes, sum(p.links for p in parts), sum(p.citations for p in parts), index, cited)
+
+
+def check_notes(notes, index: Index, bib: Bibliography, allow_html: frozenset[str], prefix: str) -> NotesResult:
+    """The per-note rules for `notes`, against an index of the whole vault."""
+    out: list[Diagnostic] = []
     keys = bib.entries
     cited: dict[str, list[str]] = {}
     n_links = n_cites = 0
-    for note in vault.notes:
-        shown = vault.prefix + note.path
+    for note in notes:
+        shown = prefix + note.path
         out.extend(check_frontmatter(note, shown, bib))
         for key in frontmatter_bib_keys(note):
             cited.setdefault(key, []).append(note.path)
@@ -91,17 +131,4 @@ def check(vault: Vault, bib: Bibliography, allow_html: frozenset[str] = frozense
                         hint,
                     )
                 )
-    for key, entry in keys.items():
-        if key not in cited:
-            out.append(
-                diag(
-                    bib.path,
-                    entry.line,
-                    1,
-                    "bib-unused",
-                    f"no note cites '{key}'",
-                    f"cite it as [@{key}] in a note, or remove the entry",
-                )
-            )
-    out.sort(key=sort_key)
-    return Report(out, len(vault.notes), n_links, n_cites, index, cited)
+    return NotesResult(out, n_links, n_cites, cited)

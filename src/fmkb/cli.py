@@ -14,7 +14,7 @@ def _check(args: argparse.Namespace) -> int:
     from .engine import analyze
 
     settings = load_settings(args.config_file)
-    analysis = analyze(settings)
+    analysis = analyze(settings, split=not args.external)  # --external needs every note's URLs here
     report = analysis.report
     diagnostics = report.diagnostics
     if args.external:

@@ -301,6 +301,34 @@ def discover(root: str) -> tuple[list[str], set[str], list[str]]:
     return notes, files, escaping
 
 
+def escaping_diagnostics(escaping: list[str], prefix: str) -> list[Diagnostic]:
+    return [
+        diag(prefix + rel, 1, 1, "link-outside-vault", "symbolic link points outside the vault; not read")
+        for rel in escaping
+    ]
+
+
+def read_bytes(root: str, rel: str, shown: str) -> tuple[bytes, Diagnostic | None]:
+    try:
+        with open(os.path.join(root, rel), "rb") as fh:
+            return fh.read(), None
+    except OSError as e:
+        return b"", diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}")
+
+
+def read_notes(root: str, paths: list[str], prefix: str) -> tuple[list[Note], list[Diagnostic]]:
+    """Read and parse these notes (a share of a vault, for a worker process)."""
+    notes, diags = [], []
+    for rel in paths:
+        raw, problem = read_bytes(root, rel, prefix + rel)
+        if problem:
+            diags.append(problem)
+        note, found = load_note(rel, raw, prefix + rel)
+        notes.append(note)
+        diags.extend(found)
+    return notes, diags
+
+
 def load_vault(root: str, prefix: str, memo: dict | None = None) -> Vault:
     """Read every note under `root` once. `prefix` is how paths are shown (e.g. 'notes/').
 
@@ -310,18 +338,12 @@ def load_vault(root: str, prefix: str, memo: dict | None = None) -> Vault:
     """
     vault = Vault(os.path.abspath(root), prefix)
     paths, vault.files, escaping = discover(root)
-    for rel in escaping:
-        vault.diagnostics.append(
-            diag(prefix + rel, 1, 1, "link-outside-vault", "symbolic link points outside the vault; not read")
-        )
+    vault.diagnostics.extend(escaping_diagnostics(escaping, prefix))
     for rel in paths:
         shown = prefix + rel
-        try:
-            with open(os.path.join(root, rel), "rb") as fh:
-                raw = fh.read()
-        except OSError as e:
-            vault.diagnostics.append(diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}"))
-            raw = b""
+        raw, problem = read_bytes(root, rel, shown)
+        if problem:
+            vault.diagnostics.append(problem)
         if memo is None:
             note, diags = load_note(rel, raw, shown)
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -195,9 +194,8 @@ def test_cli_never_shows_a_traceback_on_hostile_vault(vault, run_cli):
     assert code == 1 and "html-unsafe" in out and "frontmatter-yaml" in out
 
 
-def test_time_is_linear_enough_on_pathological_brackets(vault):
-    started = time.monotonic()
+def test_pathological_brackets_finish_in_bounded_time(vault):
+    # `[` then a million `@a`: the old citation pattern backtracked quadratically here
     root = vault({"a.md": "[" + "@a " * 1_000_000})
     with within(60):
-        diags(root)
-    assert time.monotonic() - started < 60
+        assert diags(root) == []

@@ -30,7 +30,8 @@ def test_split_check_equals_serial_check(tmp_path, monkeypatch):
     split = engine.analyze(settings, split=True)
     assert calls == [1]
     assert _json(split) == _json(serial)
-    assert "notes/concepts/Bad.md:1:1:" in _json(split) or '"path": "notes/concepts/Bad.md"' in _json(split)
+    bad = [(d.rule, d.line, d.column) for d in split.report.diagnostics if d.path == "notes/concepts/Bad.md"]
+    assert bad == [("link-unresolved", 1, 1), ("html-unsafe", 1, 10), ("cite-unknown", 1, 30)]
 
 
 def test_small_vaults_are_not_split(tmp_path, monkeypatch):

@@ -53,8 +53,17 @@ def from_json(text: str, digest: str) -> Bibliography | None:
         return None  # unreadable or foreign: parse again
 
 
-def load_cached(path: str, shown: str, cache_dir: str) -> Bibliography:
-    """Parse `path`, or reuse the cached parse of identical bytes."""
+def digest_of(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def is_cached(cache_dir: str, digest: str) -> bool:
+    return bool(cache_dir) and os.path.isfile(_path(cache_dir, digest))
+
+
+def load_cached(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str]:
+    """Parse `path`, or reuse the cached parse of identical bytes. Returns (bibliography, digest)."""
     with open(path, "rb") as fh:
         raw = fh.read()
     digest = hashlib.sha256(raw).hexdigest()
@@ -66,11 +75,11 @@ def load_cached(path: str, shown: str, cache_dir: str) -> Bibliography:
         except OSError:
             bib = None
         if bib is not None and bib.path == shown:
-            return bib
+            return bib, digest
     bib = parse_bibliography_bytes(raw, shown)
     if cache:
         store(cache, to_json(bib, digest))
-    return bib
+    return bib, digest
 
 
 def store(cache: str, text: str) -> None:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from .bibcache import _path as _cache_path
-from .bibcache import from_json, load_cached, to_json
+from .bibcache import digest_of, from_json, is_cached, load_cached, to_json
 from .bibliography import Bibliography
 from .check import Report, check, check_notes, finish
 from .config import Settings
@@ -90,18 +88,14 @@ def _analyze_split(settings: Settings, paths: list[str], files: set[str], escapi
     """Two processes, one per half of the notes; they exchange only note identities."""
     prefix = _prefix(settings)
     # a cold bibliography keeps this process busy parsing it: give the other one more notes
-    cached = settings.cache_dir and os.path.isfile(_cache_path(settings.cache_dir, _digest(settings.bibliography)))
-    half = len(paths) // 2 if cached or os.path.getsize(settings.bibliography) < PARALLEL_BIB_BYTES else len(paths) // 4
+    half = len(paths) // 4 if _cold_and_large(settings) else len(paths) // 2
     ctx = multiprocessing.get_context("fork")
     here, there = ctx.Pipe()
     worker = ctx.Process(target=_split_worker, args=(there, settings, paths[half:], files), daemon=True)
     worker.start()
     there.close()
     try:
-        shown_bib = settings.shown(settings.bibliography)
-        with open(settings.bibliography, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
-        bib = load_cached(settings.bibliography, shown_bib, settings.cache_dir)
+        bib, digest = load_cached(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir)
         mine, diags = read_notes(settings.docs_dir, paths[:half], prefix)
         theirs = here.recv()
         here.send(([_stub(n) for n in mine], to_json(bib, digest), digest))
@@ -133,39 +127,29 @@ def _analyze(settings: Settings, bib: Bibliography | None, note_memo: dict | Non
     prefix = _prefix(settings)
     shown_bib = settings.shown(settings.bibliography)
     pending = None
-    if bib is None and _worth_a_process(settings):
+    if bib is None and _can_fork() and _cold_and_large(settings):
         # parse a large bibliography on the other core while this one reads the notes
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         pending = pool.submit(_bib_json, settings.bibliography, shown_bib, settings.cache_dir)
     vault = load_vault(settings.docs_dir, prefix, note_memo)
     if pending is not None:
-        bib = from_json(pending.result(), _digest(settings.bibliography))
+        bib = from_json(*pending.result())
         pool.shutdown()
     if bib is None:
-        bib = load_cached(settings.bibliography, shown_bib, settings.cache_dir)
+        bib, _ = load_cached(settings.bibliography, shown_bib, settings.cache_dir)
     return Analysis(settings, vault, bib, check(vault, bib, settings.allow_html))
 
 
 PARALLEL_BIB_BYTES = 1_000_000  # below this, a second process costs more than it saves
 
 
-def _digest(path: str) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
-
-
-def _worth_a_process(settings: Settings) -> bool:
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return False
+def _cold_and_large(settings: Settings) -> bool:
+    """A bibliography worth parsing in another process: large, and not in the cache."""
     if os.path.getsize(settings.bibliography) < PARALLEL_BIB_BYTES:
         return False
-    cached = settings.cache_dir and os.path.isfile(_cache_path(settings.cache_dir, _digest(settings.bibliography)))
-    return not cached
+    return not is_cached(settings.cache_dir, digest_of(settings.bibliography))
 
 
-def _bib_json(path: str, shown: str, cache_dir: str) -> str:
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    digest = hashlib.sha256(raw).hexdigest()
-    bib = load_cached(path, shown, cache_dir)
-    return to_json(bib, digest)
+def _bib_json(path: str, shown: str, cache_dir: str) -> tuple[str, str]:
+    bib, digest = load_cached(path, shown, cache_dir)
+    return to_json(bib, digest), digest

@@ -3,9 +3,10 @@
     python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 3] [--build-notes 1000] [--out DIR]
 
 Pairs measured (each as a ratio in one run, on vaults made by generate.py):
-  * `fmkb check` against the read-and-scan floor (floor.py), warm (bibliography cache present)
-    and cold (cache removed);
-  * cold against warm;
+  * `fmkb check` against the read-and-scan floor (floor.py): warm (both caches present,
+    nothing changed), one note edited, bibliography cache only (the check cache removed:
+    what a renamed note or an edited heading costs, since every note is checked again),
+    and cold (no cache at all);
   * `mkdocs build` with the fmkb plugin against the same build without it;
 and the growth of `fmkb check` time with N, fitted as time = a * N^k (linear means k = 1).
 Exit status 1 when a target is missed: the planted errors not all found, growth worse than
@@ -31,11 +32,15 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 
+# Children run as a user's shell runs them: with Python's bytecode cache on, whatever this
+# shell says (a PYTHONDONTWRITEBYTECODE here would recompile fmkb on every run).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 
 def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str]:
     """(wall seconds, stdout) of one child process."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**CHILD_ENV, **(env or {})})
     return time.perf_counter() - start, proc.stdout
 
 
@@ -56,7 +61,9 @@ def peak_rss_mb(cmd: list[str], cwd: Path) -> float:
         "import resource,subprocess,sys;subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,"
         "stderr=subprocess.DEVNULL);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", code, *cmd], cwd=cwd, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, *cmd], cwd=cwd, capture_output=True, text=True, env=CHILD_ENV
+    ).stdout
     return int(out.strip()) / 1024
 
 
@@ -64,15 +71,29 @@ def bench_check(root: Path, runs: int) -> dict:
     fmkb = [sys.executable, "-m", "fmkb", "check", "--format", "json"]
     floor = [sys.executable, str(HERE / "floor.py"), "."]
     cache = root / ".fmkb-cache"
-    timed(fmkb, root)  # warm the OS file cache and the bibliography cache
+    edited = min((root / "notes").rglob("*.md"))
+    original = edited.read_bytes()
+    timed(fmkb, root)  # warm the OS file cache and both caches
 
     def cold() -> float:
         shutil.rmtree(cache, ignore_errors=True)
         return timed(fmkb, root)[0]
 
+    def bib_only() -> float:  # what a renamed note or an edited heading costs: every note checked again
+        for stale in cache.glob("check-*.json"):
+            stale.unlink()
+        return timed(fmkb, root)[0]
+
+    def one_edit() -> float:  # the common case: one note's text changed
+        edited.write_bytes(original + f"\nEdited at {time.time()}.\n".encode())
+        return timed(fmkb, root)[0]
+
     rows = {}
     floor_t, _ = median_of(runs, lambda: timed(floor, root)[0])
     warm_t, _ = median_of(runs, lambda: timed(fmkb, root)[0])
+    edit_t, _ = median_of(runs, one_edit)
+    edited.write_bytes(original)
+    bib_t, _ = median_of(runs, bib_only)
     cold_t, _ = median_of(runs, cold)
     _, out = timed(fmkb, root)
     found = json.loads(out)["diagnostics"]
@@ -80,7 +101,14 @@ def bench_check(root: Path, runs: int) -> dict:
     have = {(d["path"], d["line"], d["column"], d["rule"]) for d in found}
     missing = [p for p in planted if (p["path"], p["line"], p["column"], p["rule"]) not in have]
     rows.update(
-        floor=floor_t, warm=warm_t, cold=cold_t, planted=len(planted), missing=len(missing), rss=peak_rss_mb(fmkb, root)
+        floor=floor_t,
+        warm=warm_t,
+        edit=edit_t,
+        bib_only=bib_t,
+        cold=cold_t,
+        planted=len(planted),
+        missing=len(missing),
+        rss=max(peak_rss_mb(fmkb, root), peak_rss_mb(fmkb + ["--no-cache"], root)),
     )
     return rows
 
@@ -154,27 +182,30 @@ def main() -> int:
     ok = True
     print(f"# fmkb benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, median of {a.runs} runs\n")
     print(
-        "| notes | entries | floor s | check warm s | check cold s | warm/floor | cold/floor | cold/warm "
-        "| peak MB | planted found |"
+        "| notes | entries | floor s | warm s | one note edited s | bib cache only s | cold s "
+        "| warm/floor | edited/floor | bib only/floor | cold/floor | peak MB | planted found |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    warm_times = []
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    times: dict[str, list[float]] = {"edit": [], "cold": []}
     for n in sizes:
         root = base / f"vault-{n}"
         if not (root / "planted.json").exists():
             generate(root, n, 2 * n, seed=1)
         r = bench_check(root, a.runs)
-        warm_times.append(r["warm"])
+        for key, values in times.items():
+            values.append(r[key])
+        f = r["floor"]
         print(
-            f"| {n:,} | {2 * n:,} | {r['floor']:.2f} | {r['warm']:.2f} | {r['cold']:.2f} | "
-            f"{r['warm'] / r['floor']:.2f}x | {r['cold'] / r['floor']:.2f}x | {r['cold'] / r['warm']:.2f}x | "
-            f"{r['rss']:.0f} | {r['planted'] - r['missing']}/{r['planted']} |"
+            f"| {n:,} | {2 * n:,} | {f:.2f} | {r['warm']:.2f} | {r['edit']:.2f} | {r['bib_only']:.2f} | "
+            f"{r['cold']:.2f} | {r['warm'] / f:.2f}x | {r['edit'] / f:.2f}x | {r['bib_only'] / f:.2f}x | "
+            f"{r['cold'] / f:.2f}x | {r['rss']:.0f} | {r['planted'] - r['missing']}/{r['planted']} |"
         )
         ok &= r["missing"] == 0 and r["rss"] < 500
     if len(sizes) >= 2:
-        k = fit_exponent(sizes, warm_times)
-        print(f"\nGrowth of `fmkb check` with N: time ~ N^{k:.2f} (fails above N^1.20)")
-        ok &= k <= 1.2
+        for key, label in (("edit", "one note edited"), ("cold", "cold")):
+            k = fit_exponent(sizes, times[key])
+            print(f"\nGrowth of `fmkb check` ({label}) with N: time ~ N^{k:.2f} (fails above N^1.20)")
+            ok &= k <= 1.2
     if a.build_notes:
         root = base / f"vault-{a.build_notes}"
         if not (root / "planted.json").exists():

@@ -14,7 +14,7 @@ import os
 
 from . import __version__
 from .bibliography import BibEntry, Bibliography, parse_bibliography_bytes
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import from_rows, to_rows
 
 KEEP = 3  # cache files kept; older ones are removed
 
@@ -29,9 +29,7 @@ def to_json(bib: Bibliography, digest: str) -> str:
             "digest": digest,
             "path": bib.path,
             "entries": [[e.key, e.type, e.fields, e.line, e.field_lines] for e in bib.entries.values()],
-            "diagnostics": [
-                [d.path, d.line, d.column, d.rule, d.message, d.hint, d.severity.value] for d in bib.diagnostics
-            ],
+            "diagnostics": to_rows(bib.diagnostics),
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -46,8 +44,7 @@ def from_json(text: str, digest: str) -> Bibliography | None:
         bib = Bibliography(data["path"])
         for key, typ, fields, line, field_lines in data["entries"]:
             bib.entries[key] = BibEntry(key, typ, dict(fields), int(line), dict(field_lines))
-        for path, line, col, rule, msg, hint, sev in data["diagnostics"]:
-            bib.diagnostics.append(Diagnostic(path, int(line), int(col), rule, msg, hint, Severity(sev)))
+        bib.diagnostics.extend(from_rows(data["diagnostics"]))
         return bib
     except (ValueError, KeyError, TypeError):
         return None  # unreadable or foreign: parse again
@@ -64,6 +61,17 @@ def is_cached(cache_dir: str, digest: str) -> bool:
 
 def load_cached(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str]:
     """Parse `path`, or reuse the cached parse of identical bytes. Returns (bibliography, digest)."""
+    bib, digest, _ = _load(path, shown, cache_dir, False)
+    return bib, digest
+
+
+def load_cached_json(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str, str]:
+    """`load_cached`, plus the bibliography as JSON (for another process), which it has at hand."""
+    bib, digest, text = _load(path, shown, cache_dir, True)
+    return bib, digest, text or ""
+
+
+def _load(path: str, shown: str, cache_dir: str, want_json: bool) -> tuple[Bibliography, str, str | None]:
     with open(path, "rb") as fh:
         raw = fh.read()
     digest = hashlib.sha256(raw).hexdigest()
@@ -71,15 +79,17 @@ def load_cached(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, st
     if cache and os.path.isfile(cache):
         try:
             with open(cache, encoding="utf-8") as fh:
-                bib = from_json(fh.read(), digest)
+                text = fh.read()
+            bib = from_json(text, digest)
         except OSError:
             bib = None
         if bib is not None and bib.path == shown:
-            return bib, digest
+            return bib, digest, text
     bib = parse_bibliography_bytes(raw, shown)
+    text = to_json(bib, digest) if cache or want_json else None
     if cache:
-        store(cache, to_json(bib, digest))
-    return bib, digest
+        store(cache, text or "")
+    return bib, digest, text
 
 
 def store(cache: str, text: str) -> None:

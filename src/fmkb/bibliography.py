@@ -89,6 +89,11 @@ class _ValueError(Exception):
     pass
 
 
+_BRACE_OR_ESCAPE = re.compile(r"[\\{}]")
+_BRACE_OR_QUOTE = re.compile(r'[{}"]')
+_BARE = re.compile(r"[^\s#,{}\"=]+")
+
+
 def _split_value(raw: str) -> tuple[list[tuple[str, str]], str]:
     """Split a raw BibTeX value into pieces ('lit'|'num'|'macro', text) and the unparsed rest."""
     pieces: list[tuple[str, str]] = []
@@ -103,35 +108,38 @@ def _split_value(raw: str) -> tuple[list[tuple[str, str]], str]:
         c = s[i]
         if c == "{":
             depth, j = 0, i
-            while j < n:
+            while True:  # jump from brace to brace; a backslash escapes the next character
+                m = _BRACE_OR_ESCAPE.search(s, j)
+                if m is None:
+                    raise _ValueError("unbalanced braces")
+                j = m.start()
                 if s[j] == "\\":
                     j += 2
                     continue
                 if s[j] == "{":
                     depth += 1
-                elif s[j] == "}":
+                else:
                     depth -= 1
                     if depth == 0:
                         break
                 j += 1
-            if j >= n:
-                raise _ValueError("unbalanced braces")
             pieces.append(("lit", s[i + 1 : j]))
             i = j + 1
         elif c == '"':
             depth, j = 0, i + 1
-            while j < n and not (s[j] == '"' and depth == 0):
-                if s[j] == "{":
-                    depth += 1
-                elif s[j] == "}":
-                    depth -= 1
+            while True:  # to the first quote outside braces
+                m = _BRACE_OR_QUOTE.search(s, j)
+                if m is None:
+                    raise _ValueError("unterminated quoted value")
+                j = m.start()
+                if s[j] == '"' and depth == 0:
+                    break
+                depth += {"{": 1, "}": -1}.get(s[j], 0)
                 j += 1
-            if j >= n:
-                raise _ValueError("unterminated quoted value")
             pieces.append(("lit", s[i + 1 : j]))
             i = j + 1
         else:
-            m = re.compile(r"[^\s#,{}\"=]+").match(s, i)
+            m = _BARE.match(s, i)
             if not m:
                 return pieces, s[i:]
             tok = m.group()

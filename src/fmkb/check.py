@@ -8,6 +8,7 @@ from .bibliography import Bibliography
 from .config import DEFAULT_ALLOWED_HTML
 from .diagnostics import Diagnostic, diag, sort_key
 from .load import Vault
+from .model import Note
 from .resolve import Index, build_index, check_link, cited_items, nearest_keys
 from .safety import html_problem, markup_in_text
 from .schema import check_frontmatter, frontmatter_bib_keys
@@ -19,8 +20,18 @@ class Report:
     notes: int
     links: int
     citations: int
-    index: Index
+    index: Index | None  # None when a check reused every cached result and built no index
     cited: dict[str, list[str]]  # bib key -> note paths citing it (front matter included)
+
+
+@dataclass(slots=True)
+class NoteResult:
+    """What checking one note yields: enough to reuse it later without reading the note again."""
+
+    diagnostics: list[Diagnostic]
+    links: int
+    citations: int
+    cited: list[str]  # bib keys in the order they were counted (see `NotesResult.cited`)
 
 
 @dataclass(slots=True)
@@ -31,6 +42,7 @@ class NotesResult:
     links: int
     citations: int
     cited: dict[str, list[str]]
+    each: dict[str, NoteResult]  # note path -> its own share of the above
 
 
 def check(vault: Vault, bib: Bibliography, allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)) -> Report:
@@ -40,7 +52,7 @@ def check(vault: Vault, bib: Bibliography, allow_html: frozenset[str] = frozense
     return finish(vault, bib, index, [part], len(vault.notes))
 
 
-def finish(vault: Vault, bib: Bibliography, index: Index, parts: list[NotesResult], notes: int) -> Report:
+def finish(vault: Vault, bib: Bibliography, index: Index | None, parts: list[NotesResult], notes: int) -> Report:
     """Merge per-notes results and add the vault-wide rules (bibliography, unused entries)."""
     out: list[Diagnostic] = [*vault.diagnostics, *bib.diagnostics]
     cited: dict[str, list[str]] = {}
@@ -67,68 +79,80 @@ def finish(vault: Vault, bib: Bibliography, index: Index, parts: list[NotesResul
 def check_notes(notes, index: Index, bib: Bibliography, allow_html: frozenset[str], prefix: str) -> NotesResult:
     """The per-note rules for `notes`, against an index of the whole vault."""
     out: list[Diagnostic] = []
-    keys = bib.entries
     cited: dict[str, list[str]] = {}
+    each: dict[str, NoteResult] = {}
     n_links = n_cites = 0
     for note in notes:
-        shown = prefix + note.path
-        out.extend(check_frontmatter(note, shown, bib))
-        for key in frontmatter_bib_keys(note):
+        one = each[note.path] = check_note(note, index, bib, allow_html, prefix + note.path)
+        out.extend(one.diagnostics)
+        n_links += one.links
+        n_cites += one.citations
+        for key in one.cited:
             cited.setdefault(key, []).append(note.path)
-        for link in note.links:
-            n_links += 1
-            _res, problem = check_link(index, note, link)
-            if problem:
-                out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
-        for raw in note.html:
-            problem = None if raw.closing else html_problem(raw, allow_html)
-            if problem:
+    return NotesResult(out, n_links, n_cites, cited, each)
+
+
+def check_note(note: Note, index: Index, bib: Bibliography, allow_html: frozenset[str], shown: str) -> NoteResult:
+    """The per-note rules for one note. Pure: the same note, index and bibliography give the same result."""
+    out: list[Diagnostic] = []
+    keys = bib.entries
+    cited: list[str] = list(frontmatter_bib_keys(note))
+    counted = set(cited)  # a key the front matter names counts once more only there
+    n_links = n_cites = 0
+    for link in note.links:
+        n_links += 1
+        _res, problem = check_link(index, note, link)
+        if problem:
+            out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
+    for raw in note.html:
+        problem = None if raw.closing else html_problem(raw, allow_html)
+        if problem:
+            out.append(
+                diag(
+                    shown,
+                    raw.line,
+                    raw.column,
+                    "html-unsafe",
+                    problem,
+                    "remove it; allowed tags can be set with the plugin's allow_html option"
+                    if raw.tag and not raw.problem
+                    else "remove it",
+                )
+            )
+    for key in ("title", "description", "aliases", "tags"):
+        values = note.meta.get(key)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and markup_in_text(value):
+                line, col = note.meta_positions.get(key, (1, 1))
                 out.append(
                     diag(
                         shown,
-                        raw.line,
-                        raw.column,
+                        line,
+                        col,
                         "html-unsafe",
-                        problem,
-                        "remove it; allowed tags can be set with the plugin's allow_html option"
-                        if raw.tag and not raw.problem
-                        else "remove it",
+                        f"front matter '{key}' contains HTML markup",
+                        "write plain text; it is shown escaped on the site",
                     )
                 )
-        for key in ("title", "description", "aliases", "tags"):
-            values = note.meta.get(key)
-            for value in values if isinstance(values, list) else [values]:
-                if isinstance(value, str) and markup_in_text(value):
-                    line, col = note.meta_positions.get(key, (1, 1))
-                    out.append(
-                        diag(
-                            shown,
-                            line,
-                            col,
-                            "html-unsafe",
-                            f"front matter '{key}' contains HTML markup",
-                            "write plain text; it is shown escaped on the site",
-                        )
-                    )
-                    break
-        for citation in note.citations:
-            for item in cited_items(citation, keys):
-                n_cites += 1
-                if item.key in keys:
-                    bucket = cited.setdefault(item.key, [])
-                    if not bucket or bucket[-1] != note.path:
-                        bucket.append(note.path)
-                    continue
-                close = nearest_keys(item.key, keys)
-                hint = f"did you mean @{' or @'.join(close)}?" if close else f"add an entry '{item.key}' to {bib.path}"
-                out.append(
-                    diag(
-                        shown,
-                        item.line,
-                        item.column,
-                        "cite-unknown",
-                        f"citation key '@{item.key}' is not in {bib.path}",
-                        hint,
-                    )
+                break
+    for citation in note.citations:
+        for item in cited_items(citation, keys):
+            n_cites += 1
+            if item.key in keys:
+                if item.key not in counted:
+                    counted.add(item.key)
+                    cited.append(item.key)
+                continue
+            close = nearest_keys(item.key, keys)
+            hint = f"did you mean @{' or @'.join(close)}?" if close else f"add an entry '{item.key}' to {bib.path}"
+            out.append(
+                diag(
+                    shown,
+                    item.line,
+                    item.column,
+                    "cite-unknown",
+                    f"citation key '@{item.key}' is not in {bib.path}",
+                    hint,
                 )
-    return NotesResult(out, n_links, n_cites, cited)
+            )
+    return NoteResult([*check_frontmatter(note, shown, bib), *out], n_links, n_cites, cited)

@@ -63,6 +63,19 @@ def diag(path: str, line: int, column: int, rule: str, message: str, hint: str |
     return Diagnostic(path, line, column, rule, message, hint, RULES[rule][1])
 
 
+def to_rows(ds: list[Diagnostic]) -> list[list]:
+    """Diagnostics as plain lists: for JSON caches and for sending to another process."""
+    return [[d.path, d.line, d.column, d.rule, d.message, d.hint, d.severity.value] for d in ds]
+
+
+def from_rows(rows: list) -> list[Diagnostic]:
+    """The inverse of `to_rows`; raises ValueError or TypeError on a malformed row."""
+    return [
+        Diagnostic(str(p), int(line), int(col), str(rule), str(msg), None if hint is None else str(hint), Severity(sev))
+        for p, line, col, rule, msg, hint, sev in rows
+    ]
+
+
 def sort_key(d: Diagnostic) -> tuple:
     return (d.path, d.line, d.column, d.rule, d.message)
 

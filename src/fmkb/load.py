@@ -316,14 +316,28 @@ def read_bytes(root: str, rel: str, shown: str) -> tuple[bytes, Diagnostic | Non
         return b"", diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}")
 
 
-def read_notes(root: str, paths: list[str], prefix: str) -> tuple[list[Note], list[Diagnostic]]:
-    """Read and parse these notes (a share of a vault, for a worker process)."""
+def read_all(root: str, paths: list[str], prefix: str) -> tuple[dict[str, bytes], dict[str, Diagnostic]]:
+    """The bytes of these notes, and a diagnostic for each one that could not be read."""
+    raws: dict[str, bytes] = {}
+    problems: dict[str, Diagnostic] = {}
+    for rel in paths:
+        raws[rel], problem = read_bytes(root, rel, prefix + rel)
+        if problem:
+            problems[rel] = problem
+    return raws, problems
+
+
+def parse_notes(
+    paths: list[str], raws: dict[str, bytes], prefix: str, done: dict | None = None
+) -> tuple[list[Note], list[Diagnostic]]:
+    """Parse these notes from their bytes (a share of a vault, for a worker process).
+
+    `done` maps paths already parsed to their (note, diagnostics).
+    """
     notes, diags = [], []
     for rel in paths:
-        raw, problem = read_bytes(root, rel, prefix + rel)
-        if problem:
-            diags.append(problem)
-        note, found = load_note(rel, raw, prefix + rel)
+        hit = done.get(rel) if done else None
+        note, found = hit if hit is not None else load_note(rel, raws[rel], prefix + rel)
         notes.append(note)
         diags.extend(found)
     return notes, diags

@@ -89,19 +89,18 @@ def resolve_target(ix: Index, source: Note, target: str) -> Resolution:
     The answer depends only on the linking note's folder and the target, so it is
     memoized per (folder, target): a vault links to the same notes again and again.
     """
-    key = (posixpath.dirname(source.path), target)
+    key = (source.path.rpartition("/")[0], target)  # vault paths are clean: this is dirname
     found = ix.memo.get(key)
     if found is None:
-        found = ix.memo[key] = _resolve_target(ix, source, target)
+        found = ix.memo[key] = _resolve_target(ix, key[0], target)
     return found
 
 
-def _resolve_target(ix: Index, source: Note, target: str) -> Resolution:
+def _resolve_target(ix: Index, here: str, target: str) -> Resolution:
     t = target.replace("\\", "/").strip()
     absolute = t.startswith("/")
     t = t.lstrip("/")
     base = _strip_md(t)
-    here = posixpath.dirname(source.path)
     if not base:
         from_root = from_here = ""
     elif "." not in base and "//" not in base:  # the common case: nothing for normpath to do
@@ -117,12 +116,16 @@ def _resolve_target(ix: Index, source: Note, target: str) -> Resolution:
                 message=f"wiki-link [[{target}]] points outside the vault",
                 hint="link to a note inside notes/ by its name",
             )
-    steps: list[list[Note]] = [ix.by_path.get(_fold(from_root), []) if not _escapes(from_root) else []]
-    if not absolute and not _escapes(from_here):
-        steps.append(ix.by_path.get(_fold(from_here), []))
-    steps.append(ix.by_suffix.get(_fold(base), []) if "/" in base else ix.by_stem.get(_fold(base), []))
-    steps.append(ix.by_name.get(_fold(base), []) if base else [])
-    for found in steps:
+    folded = _fold(base)
+    root_key = folded if from_root == base else _fold(from_root)
+    steps = (  # each step is looked up only when the ones before it found nothing
+        lambda: ix.by_path.get(root_key, []) if not _escapes(from_root) else [],
+        lambda: ix.by_path.get(_fold(from_here), []) if not absolute and not _escapes(from_here) else [],
+        lambda: ix.by_suffix.get(folded, []) if "/" in base else ix.by_stem.get(folded, []),
+        lambda: ix.by_name.get(folded, []) if base else [],
+    )
+    for step in steps:
+        found = step()
         if len(found) == 1:
             return Resolution(note=found[0])
         if len(found) > 1:

@@ -98,6 +98,53 @@ def test_an_edited_note_is_the_only_one_parsed_again(tmp_path, parses):
     assert result == _fresh(tmp_path)
 
 
+QUIET = {f"n{i}.md": f"# N{i}\n\n[[n{(i + 1) % 8}]] and [@kaplan2020scaling].\n" for i in range(8)}
+
+
+def test_editing_a_heading_parses_again_only_the_notes_that_link_to_it(tmp_path, parses):
+    make_vault(tmp_path, {**QUIET, "Target.md": "# T\n\n## Intro\n", "Linker.md": "[[Target#Intro]]\n"})
+    _reused(tmp_path)
+    parses.clear()
+    (tmp_path / "notes/Target.md").write_text("# T\n\n## Overview\n")
+    result = _reused(tmp_path)
+    assert sorted(parses) == ["Linker.md", "Target.md"]
+    assert _rules(result, "notes/Linker.md") == ["link-heading"]
+    assert result == _fresh(tmp_path)
+
+
+def test_a_new_alias_parses_again_the_notes_that_looked_that_name_up(tmp_path, parses):
+    make_vault(tmp_path, {**QUIET, "Target.md": "# T\n", "Linker.md": "[[Tee]]\n", "Other.md": "[[n1]]\n"})
+    assert _rules(_reused(tmp_path), "notes/Linker.md") == ["link-unresolved"]
+    parses.clear()
+    (tmp_path / "notes/Target.md").write_text("---\naliases: [Tee]\n---\n# T\n")
+    result = _reused(tmp_path)
+    assert sorted(parses) == ["Linker.md", "Target.md"]
+    assert _rules(result, "notes/Linker.md") == []
+    assert result == _fresh(tmp_path)
+
+
+def test_a_new_note_can_change_the_hint_of_an_unresolved_link(tmp_path, parses):
+    make_vault(tmp_path, {**QUIET, "Linker.md": "[[Targit]]\n"})
+    assert "did you mean" not in _reused(tmp_path)
+    parses.clear()
+    (tmp_path / "notes/Target.md").write_text("# Target\n")
+    result = _reused(tmp_path)
+    assert sorted(parses) == ["Linker.md", "Target.md"]
+    assert "did you mean [[Target]]?" in result
+    assert result == _fresh(tmp_path)
+
+
+def test_a_new_note_parses_again_only_notes_whose_links_it_could_answer(tmp_path, parses):
+    make_vault(tmp_path, {**QUIET, "Linker.md": "[[n3]]\n"})
+    _reused(tmp_path)
+    parses.clear()
+    (tmp_path / "notes/sub").mkdir()
+    (tmp_path / "notes/sub/n3.md").write_text("# Another n3\n")
+    result = _reused(tmp_path)
+    assert sorted(parses) == ["Linker.md", "n2.md", "sub/n3.md"]  # n2 links [[n3]] too
+    assert result == _fresh(tmp_path)
+
+
 def test_editing_a_heading_rechecks_the_links_to_it(tmp_path):
     make_vault(tmp_path, NOTES)
     assert "link-heading" not in _rules(_reused(tmp_path), "notes/A.md")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .bibliography import Bibliography
 from .config import DEFAULT_ALLOWED_HTML
@@ -32,6 +32,9 @@ class NoteResult:
     links: int
     citations: int
     cited: list[str]  # bib keys in the order they were counted (see `NotesResult.cited`)
+    # What the result read of other notes, so a later run knows when to check it again:
+    keys: list[str] = field(default_factory=list)  # index keys its links were looked up under
+    unresolved: bool = False  # a link named no note: its hint reads every note's names
 
 
 @dataclass(slots=True)
@@ -99,9 +102,13 @@ def check_note(note: Note, index: Index, bib: Bibliography, allow_html: frozense
     cited: list[str] = list(frontmatter_bib_keys(note))
     counted = set(cited)  # a key the front matter names counts once more only there
     n_links = n_cites = 0
+    looked_up: set[str] = set()
+    unresolved = False
     for link in note.links:
         n_links += 1
-        _res, problem = check_link(index, note, link)
+        res, problem = check_link(index, note, link)
+        looked_up.update(res.keys)
+        unresolved = unresolved or res.rule == "link-unresolved"
         if problem:
             out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
     for raw in note.html:
@@ -155,4 +162,5 @@ def check_note(note: Note, index: Index, bib: Bibliography, allow_html: frozense
                     hint,
                 )
             )
-    return NoteResult([*check_frontmatter(note, shown, bib), *out], n_links, n_cites, cited)
+    diagnostics = [*check_frontmatter(note, shown, bib), *out]
+    return NoteResult(diagnostics, n_links, n_cites, cited, sorted(looked_up), unresolved)

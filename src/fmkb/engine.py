@@ -150,7 +150,7 @@ def _analyze_files(settings: Settings, split: bool, caching: bool) -> Analysis:
 
 
 def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Analysis | None:
-    """Reuse cached results when the world is unchanged; None sends the caller to a full check.
+    """Reuse cached results where they still hold; None sends the caller to a full check.
 
     Notes whose bytes changed are parsed first (when they are few), since their new
     identity is part of the world; the full check then does not parse them again.
@@ -164,7 +164,8 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
             changed.append(rel)
         else:
             records[rel] = rec
-    if len(changed) > max(50, REPLAY_CHANGED * len(got.paths)):
+    limit = max(50, REPLAY_CHANGED * len(got.paths))
+    if len(changed) > limit:
         return None
     for rel in changed:
         got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel)
@@ -175,7 +176,21 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
     bib, bib_digest = load_cached(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir)
     world = resultcache.world_digest(_fingerprint(settings, got.prefix), bib_digest, got.files, identities)
     if world != cached.world:
-        return None
+        if cached.bib != bib_digest or cached.files != resultcache.files_digest(got.files):
+            return None
+        old = {}
+        for rel in set(cached.notes) - records.keys():  # the last run's notes that changed or went
+            old[rel] = resultcache.record(cached.notes[rel])
+            if old[rel] is None:
+                return None
+        new = {rel: resultcache.identity(got.parsed[rel][0]) for rel in changed}
+        again = resultcache.affected(records, old, new, got.paths)
+        if len(changed) + len(again) > limit:
+            return None
+        for rel in again:
+            del records[rel]
+            got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel)
+        changed = sorted(changed + again)
     notes: list[Note] = []
     index = None
     parts = [_part_of(records)]
@@ -188,7 +203,7 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
     for rel in got.paths:
         vault.diagnostics.extend(records[rel].shown_diagnostics if rel in records else got.parsed[rel][1])
     analysis = Analysis(settings, vault, bib, finish(vault, bib, index, parts, len(got.paths)))
-    if changed:
+    if changed or len(cached.notes) != len(got.paths):
         each = {rel: rec.result for rel, rec in records.items()}
         for part in parts[1:]:
             each.update(part.each)
@@ -256,7 +271,7 @@ def _save(
     identities = [(rel, records[rel].identity_digest) for rel in got.paths]
     fingerprint = _fingerprint(settings, got.prefix)
     world = resultcache.world_digest(fingerprint, bib_digest, got.files, identities)
-    resultcache.save(settings.cache_dir, fingerprint, world, records)
+    resultcache.save(settings.cache_dir, fingerprint, world, bib_digest, got.files, records)
 
 
 CHUNK = 50  # notes claimed at a time by each of the two processes
@@ -287,13 +302,16 @@ def _stubs(identities: list[tuple[str, list]]) -> list[Note]:
 
 def _pack(part: NotesResult) -> dict:
     """A check result as plain lists (pickled many times faster than the dataclasses)."""
-    return {rel: (to_rows(r.diagnostics), r.links, r.citations, r.cited) for rel, r in part.each.items()}
+    return {
+        rel: (to_rows(r.diagnostics), r.links, r.citations, r.cited, r.keys, r.unresolved)
+        for rel, r in part.each.items()
+    }
 
 
 def _unpack(packed: dict) -> NotesResult:
     part = NotesResult([], 0, 0, {}, {})
-    for rel, (rows, links, cites, cited) in packed.items():
-        one = part.each[rel] = NoteResult(from_rows(rows), links, cites, cited)
+    for rel, (rows, links, cites, cited, keys, unresolved) in packed.items():
+        one = part.each[rel] = NoteResult(from_rows(rows), links, cites, cited, keys, unresolved)
         part.diagnostics.extend(one.diagnostics)
         part.links += links
         part.citations += cites

@@ -44,19 +44,33 @@ def _add(d: dict, key: str, value) -> None:
         bucket.append(value)
 
 
+def _note_keys(path: str, stem: str, names: list[str]):
+    """(table, folded key) for every index entry of a note: the one definition of its names."""
+    rel = _strip_md(path)
+    yield "by_path", _fold(rel)
+    yield "by_stem", _fold(stem)
+    parts = rel.split("/")
+    for i in range(1, len(parts)):
+        yield "by_suffix", _fold("/".join(parts[i:]))
+    yield "by_suffix", _fold(rel)
+    for name in names:
+        yield "by_name", _fold(name)
+
+
+def index_keys(path: str, title: str, aliases: list[str]) -> set[str]:
+    """Every key under which a note with this path, title and aliases can be found."""
+    stem = Note(path, "", {}, 0).stem
+    return {key for _table, key in _note_keys(path, stem, [title, *aliases])}
+
+
 def build_index(notes: list[Note], files: set[str] = frozenset()) -> Index:
     ix = Index(notes)
     for note in notes:
-        rel = _strip_md(note.path)
-        _add(ix.by_path, _fold(rel), note)
-        _add(ix.by_stem, _fold(note.stem), note)
-        parts = rel.split("/")
-        for i in range(1, len(parts)):
-            _add(ix.by_suffix, _fold("/".join(parts[i:])), note)
-        _add(ix.by_suffix, _fold(rel), note)
+        names = [note.title, *note.aliases]
+        for table, key in _note_keys(note.path, note.stem, names):
+            _add(getattr(ix, table), key, note)
         ix.display.setdefault(_fold(note.stem), note.stem)
-        for name in [note.title, *note.aliases]:
-            _add(ix.by_name, _fold(name), note)
+        for name in names:
             ix.display.setdefault(_fold(name), name)
     for f in files:
         _add(ix.files, _fold(f), f)
@@ -73,6 +87,7 @@ class Resolution:
     rule: str | None = None  # set when the link is broken
     message: str = ""
     hint: str | None = None
+    keys: tuple[str, ...] = ()  # the index keys the answer was looked up under (see resultcache)
 
 
 def qualified(note: Note) -> str:
@@ -118,39 +133,43 @@ def _resolve_target(ix: Index, here: str, target: str) -> Resolution:
             )
     folded = _fold(base)
     root_key = folded if from_root == base else _fold(from_root)
+    here_key = _fold(from_here)
+    keys = (root_key, here_key, folded) if here_key != root_key else (root_key, folded)
     steps = (  # each step is looked up only when the ones before it found nothing
         lambda: ix.by_path.get(root_key, []) if not _escapes(from_root) else [],
-        lambda: ix.by_path.get(_fold(from_here), []) if not absolute and not _escapes(from_here) else [],
+        lambda: ix.by_path.get(here_key, []) if not absolute and not _escapes(from_here) else [],
         lambda: ix.by_suffix.get(folded, []) if "/" in base else ix.by_stem.get(folded, []),
         lambda: ix.by_name.get(folded, []) if base else [],
     )
     for step in steps:
         found = step()
         if len(found) == 1:
-            return Resolution(note=found[0])
+            return Resolution(note=found[0], keys=keys)
         if len(found) > 1:
             options = sorted(qualified(n) for n in found)
             return Resolution(
                 rule="link-ambiguous",
                 message=f"wiki-link [[{target}]] matches {len(found)} notes: {', '.join(options)}",
                 hint="write " + " or ".join(f"[[{o}]]" for o in options),
+                keys=keys,
             )
     # attachments (images, PDFs): by path from the root, from this note, then by unique name
     for key in (from_root, None if absolute else from_here):
         if key and not _escapes(key) and ix.files.get(_fold(key)):
-            return Resolution(file=ix.files[_fold(key)][0])
+            return Resolution(file=ix.files[_fold(key)][0], keys=keys)
     found_files = ix.files_by_suffix.get(_fold(t), [])
     if len(found_files) == 1:
-        return Resolution(file=found_files[0])
+        return Resolution(file=found_files[0], keys=keys)
     if len(found_files) > 1:
         return Resolution(
             rule="link-ambiguous",
             message=f"[[{target}]] matches {len(found_files)} files",
             hint="write " + " or ".join(f"[[{f}]]" for f in sorted(found_files)),
+            keys=keys,
         )
     close = close_matches(_fold(posixpath.basename(base) or base), ix.display, n=1, cutoff=0.75)
     hint = f"did you mean [[{ix.display[close[0]]}]]?" if close else "create the note, or fix the link's spelling"
-    return Resolution(rule="link-unresolved", message=f"unresolved wiki-link [[{target}]]", hint=hint)
+    return Resolution(rule="link-unresolved", message=f"unresolved wiki-link [[{target}]]", hint=hint, keys=keys)
 
 
 def close_matches(word: str, names, n: int = 3, cutoff: float = 0.6) -> list[str]:

@@ -194,6 +194,40 @@ def test_a_new_bib_entry_clears_an_unknown_citation(tmp_path):
     assert result == _fresh(tmp_path)
 
 
+PAPER = "---\nkind: paper\ntitle: T\ncite: hoffmann2022training\nyear: 2022\n---\nText.\n"
+
+
+def test_a_bib_edit_parses_again_only_the_notes_citing_what_changed(tmp_path, parses):
+    make_vault(tmp_path, {**QUIET, "Paper.md": PAPER, "Plain.md": "No citations.\n"})
+    assert _rules(_reused(tmp_path), "notes/Paper.md") == []
+    parses.clear()
+    (tmp_path / "references.bib").write_text(BIB.replace("year      = {2022}", "year      = {2023}"))
+    result = _reused(tmp_path)
+    assert parses == ["Paper.md"]
+    assert _rules(result, "notes/Paper.md") == ["paper-cite"]
+    assert result == _fresh(tmp_path)
+
+
+def test_a_bib_edit_that_changes_no_key_or_year_parses_no_note(tmp_path, parses):
+    make_vault(tmp_path, {**QUIET, "Paper.md": PAPER})
+    _reused(tmp_path)
+    parses.clear()
+    (tmp_path / "references.bib").write_text(BIB.replace("Scaling Laws", "Scaling laws"))
+    assert _reused(tmp_path) == _fresh(tmp_path)
+    assert parses == []
+
+
+def test_a_new_bib_entry_parses_again_notes_with_unknown_keys(tmp_path, parses):
+    make_vault(tmp_path, {**QUIET, "Typo.md": "[@kaplan2020scalin]\n"})
+    _reused(tmp_path)
+    parses.clear()
+    entry = "@misc{kaplan2020scalingb, title = {T}, author = {K, J}, year = {2020}, howpublished = {web}}\n"
+    (tmp_path / "references.bib").write_text(BIB + entry)
+    result = _reused(tmp_path)
+    assert parses == ["Typo.md"]  # its "did you mean" may now name the new key
+    assert result == _fresh(tmp_path)
+
+
 def test_a_settings_change_is_a_cache_miss(tmp_path):
     make_vault(tmp_path, NOTES)
     assert "html-unsafe" in _rules(_reused(tmp_path), "notes/A.md")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -21,6 +22,10 @@ def _json(analysis) -> str:
 def test_split_check_equals_serial_check(tmp_path, monkeypatch):
     generate(tmp_path, 400, 300, seed=7)
     (tmp_path / "notes" / "concepts" / "Bad.md").write_text("[[Nope]] <script>x</script> [@nobody2020x]\n")
+    key = re.search(r"@\w+\{([^,]+),", (tmp_path / "references.bib").read_text()).group(1)
+    paper = f"---\nkind: paper\ncite: {key}\nyear: 1900\n---\nText.\n"
+    for i in range(40):  # spread over both processes: the year is checked against the bib entry
+        (tmp_path / "notes" / "papers" / f"Year {i}.md").write_text(paper)
     settings = load_settings(str(tmp_path / "mkdocs.yml"))
     serial = engine.analyze(settings)
     monkeypatch.setattr(engine, "SPLIT_NOTES", 10)
@@ -32,6 +37,8 @@ def test_split_check_equals_serial_check(tmp_path, monkeypatch):
     assert _json(split) == _json(serial)
     bad = [(d.rule, d.line, d.column) for d in split.report.diagnostics if d.path == "notes/concepts/Bad.md"]
     assert bad == [("link-unresolved", 1, 1), ("html-unsafe", 1, 10), ("cite-unknown", 1, 30)]
+    years = [d for d in split.report.diagnostics if d.rule == "paper-cite" and "1900" in d.message]
+    assert len(years) == 40
 
 
 def test_small_vaults_are_not_split(tmp_path, monkeypatch):

@@ -61,17 +61,15 @@ def is_cached(cache_dir: str, digest: str) -> bool:
 
 def load_cached(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str]:
     """Parse `path`, or reuse the cached parse of identical bytes. Returns (bibliography, digest)."""
-    bib, digest, _ = _load(path, shown, cache_dir, False)
+    bib, digest, text = lookup(path, shown, cache_dir)
+    if text is None:
+        save(cache_dir, bib, digest)
     return bib, digest
 
 
-def load_cached_json(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str, str]:
-    """`load_cached`, plus the bibliography as JSON (for another process), which it has at hand."""
-    bib, digest, text = _load(path, shown, cache_dir, True)
-    return bib, digest, text or ""
-
-
-def _load(path: str, shown: str, cache_dir: str, want_json: bool) -> tuple[Bibliography, str, str | None]:
+def lookup(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str, str | None]:
+    """(bibliography, digest, its cached JSON): from the cache, or parsed, and then the JSON
+    is None and the caller saves it, when it has a moment (see `save`)."""
     with open(path, "rb") as fh:
         raw = fh.read()
     digest = hashlib.sha256(raw).hexdigest()
@@ -85,11 +83,15 @@ def _load(path: str, shown: str, cache_dir: str, want_json: bool) -> tuple[Bibli
             bib = None
         if bib is not None and bib.path == shown:
             return bib, digest, text
-    bib = parse_bibliography_bytes(raw, shown)
-    text = to_json(bib, digest) if cache or want_json else None
-    if cache:
-        store(cache, text or "")
-    return bib, digest, text
+    return parse_bibliography_bytes(raw, shown), digest, None
+
+
+def save(cache_dir: str, bib: Bibliography, digest: str) -> str:
+    """Cache a parsed bibliography (when caching is on); returns it as JSON."""
+    text = to_json(bib, digest)
+    if cache_dir:
+        store(_path(cache_dir, digest), text)
+    return text
 
 
 def store(cache: str, text: str) -> None:

@@ -35,6 +35,8 @@ class NoteResult:
     # What the result read of other notes, so a later run knows when to check it again:
     keys: list[str] = field(default_factory=list)  # index keys its links were looked up under
     unresolved: bool = False  # a link named no note: its hint reads every note's names
+    bib_keys: list[str] = field(default_factory=list)  # bib keys it looked up (citations, front matter)
+    bib_hints: bool = False  # a key was not found: its hint reads every bib key
 
 
 @dataclass(slots=True)
@@ -163,4 +165,7 @@ def check_note(note: Note, index: Index, bib: Bibliography, allow_html: frozense
                 )
             )
     diagnostics = [*check_frontmatter(note, shown, bib), *out]
-    return NoteResult(diagnostics, n_links, n_cites, cited, sorted(looked_up), unresolved)
+    bib_keys = {item.key for citation in note.citations for item in citation.items}
+    bib_keys.update(frontmatter_bib_keys(note))
+    bib_hints = any(d.rule in ("cite-unknown", "paper-cite") for d in diagnostics)
+    return NoteResult(diagnostics, n_links, n_cites, cited, sorted(looked_up), unresolved, sorted(bib_keys), bib_hints)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from . import __version__, resultcache
-from .bibcache import digest_of, from_json, is_cached, load_cached, load_cached_json
-from .bibliography import Bibliography
+from . import __version__, bibcache, resultcache
+from .bibcache import digest_of, from_json, is_cached, load_cached
+from .bibliography import BibEntry, Bibliography
 from .check import NoteResult, NotesResult, Report, check, check_notes, finish
 from .config import Settings
 from .diagnostics import Diagnostic, from_rows, to_rows
@@ -88,7 +88,6 @@ class _Files:
     unreadable: dict[str, Diagnostic] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)  # of each note's bytes, when caching
     parsed: dict[str, tuple[Note, list[Diagnostic]]] = field(default_factory=dict)  # parsed ahead
-    identities: dict[str, tuple[list, str]] = field(default_factory=dict)  # computed by the other process
 
     def read(self, rel: str) -> bytes:
         raw = self.raws.get(rel)
@@ -139,14 +138,10 @@ def _analyze_files(settings: Settings, split: bool, caching: bool) -> Analysis:
                 return replayed
     if split and len(got.paths) >= SPLIT_NOTES and _can_fork():
         try:
-            analysis, each = _analyze_split(settings, got)
+            return _analyze_split(settings, got)
         except (EOFError, OSError, BrokenPipeError):
-            analysis, each = _analyze_serial(settings, got)  # the worker died: do it all here
-    else:
-        analysis, each = _analyze_serial(settings, got)
-    if caching:
-        _save(settings, got, analysis, each)
-    return analysis
+            pass  # the worker died: do it all here
+    return _analyze_serial(settings, got)
 
 
 def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Analysis | None:
@@ -169,27 +164,27 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
         return None
     for rel in changed:
         got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel)
-    identities = [
-        (rel, records[rel].identity_digest if rel in records else _identity_digest(got.parsed[rel][0]))
-        for rel in got.paths
-    ]
+    idents = {rel: resultcache.identity(got.parsed[rel][0]) for rel in changed}
+    digests = {rel: rec.identity_digest for rel, rec in records.items()}
+    digests.update({rel: resultcache.identity_digest(ident) for rel, ident in idents.items()})
     bib, bib_digest = load_cached(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir)
-    world = resultcache.world_digest(_fingerprint(settings, got.prefix), bib_digest, got.files, identities)
+    world = _world(settings, got, bib_digest, digests)
     if world != cached.world:
-        if cached.bib != bib_digest or cached.files != resultcache.files_digest(got.files):
+        if cached.files != resultcache.files_digest(got.files):
             return None
         old = {}
         for rel in set(cached.notes) - records.keys():  # the last run's notes that changed or went
             old[rel] = resultcache.record(cached.notes[rel])
             if old[rel] is None:
                 return None
-        new = {rel: resultcache.identity(got.parsed[rel][0]) for rel in changed}
-        again = resultcache.affected(records, old, new, got.paths)
+        cites = resultcache.bib_changes(cached.bib_years, _years(bib)) if cached.bib != bib_digest else None
+        again = resultcache.affected(records, old, idents, got.paths, cites)
         if len(changed) + len(again) > limit:
             return None
         for rel in again:
             del records[rel]
             got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel)
+            idents[rel] = resultcache.identity(got.parsed[rel][0])
         changed = sorted(changed + again)
     notes: list[Note] = []
     index = None
@@ -200,19 +195,46 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
         index = build_index(notes, got.files)
         parts.append(check_notes(fresh, index, bib, settings.allow_html, got.prefix))
     vault = got.vault(notes)
+    load_diags = [d for rel in changed for d in got.parsed[rel][1]]
     for rel in got.paths:
         vault.diagnostics.extend(records[rel].shown_diagnostics if rel in records else got.parsed[rel][1])
     analysis = Analysis(settings, vault, bib, finish(vault, bib, index, parts, len(got.paths)))
-    if changed or len(cached.notes) != len(got.paths):
-        each = {rel: rec.result for rel, rec in records.items()}
-        for part in parts[1:]:
-            each.update(part.each)
-        _save(settings, got, analysis, each, known=records, bib_digest=bib_digest)
+    if changed or world != cached.world:
+        fresh_records = _records(got, parts[-1].each if changed else {}, load_diags, idents, digests)
+        rows = resultcache.rows_json({**records, **fresh_records})
+        _store(settings, got, bib, bib_digest, digests, [rows])
     return analysis
 
 
-def _identity_digest(note: Note) -> str:
-    return resultcache.identity_digest(resultcache.identity(note))
+def _world(settings: Settings, got: _Files, bib_digest: str, digests: dict[str, str]) -> str:
+    """The world digest of this vault, given every note's identity digest."""
+    identities = [(rel, digests[rel]) for rel in got.paths]
+    return resultcache.world_digest(_fingerprint(settings, got.prefix), bib_digest, got.files, identities)
+
+
+def _records(
+    got: _Files, each: dict[str, NoteResult], load_diags: list[Diagnostic], idents: dict[str, list], digests: dict
+) -> dict[str, resultcache.Record]:
+    """Cache records for freshly checked notes (those that could be read)."""
+    shown: dict[str, list[Diagnostic]] = {}
+    for d in load_diags:
+        shown.setdefault(d.path, []).append(d)
+    return {
+        rel: resultcache.Record(got.digests[rel], idents[rel], digests[rel], result, shown.get(got.prefix + rel, []))
+        for rel, result in each.items()
+        if rel not in got.unreadable
+    }
+
+
+def _store(
+    settings: Settings, got: _Files, bib: Bibliography, bib_digest: str, digests: dict[str, str], rows: list[str]
+) -> None:
+    """Write the check cache, made of `rows` (from one process or two) covering every note."""
+    if got.unreadable or any(rel not in digests for rel in got.paths):
+        return  # a note could not be read: check it, and its world, in full next time
+    world = _world(settings, got, bib_digest, digests)
+    fingerprint = _fingerprint(settings, got.prefix)
+    resultcache.save(settings.cache_dir, fingerprint, world, (bib_digest, _years(bib)), got.files, rows)
 
 
 def _part_of(records: dict[str, resultcache.Record]) -> NotesResult:
@@ -229,122 +251,85 @@ def _part_of(records: dict[str, resultcache.Record]) -> NotesResult:
     return NotesResult(out, links, cites, cited, {})
 
 
-def _save(
-    settings: Settings,
-    got: _Files,
-    analysis: Analysis,
-    each: dict,
-    known: dict | None = None,
-    bib_digest: str | None = None,
-) -> None:
-    """Remember every readable note's result for the next run."""
-    known = known or {}
-    by_path = {n.path: n for n in analysis.vault.notes}
-    shown: dict[str, list[Diagnostic]] = {}
-    for d in analysis.vault.diagnostics:
-        shown.setdefault(d.path, []).append(d)
-    records: dict[str, resultcache.Record] = {}
-    for rel in got.paths:
-        if rel in got.unreadable or rel not in each:
-            continue
-        if rel in known:
-            records[rel] = known[rel]
-            continue
-        if rel in got.identities:
-            ident, ident_digest = got.identities[rel]
-        elif rel in by_path:
-            ident = resultcache.identity(by_path[rel])
-            ident_digest = resultcache.identity_digest(ident)
-        else:
-            continue
-        records[rel] = resultcache.Record(
-            got.digests[rel],
-            ident,
-            ident_digest,
-            each[rel],
-            shown.get(got.prefix + rel, []),
-        )
-    if len(records) != len(got.paths):
-        return  # an unreadable note: its world is not known; check in full next time
-    if bib_digest is None:
-        bib_digest = digest_of(settings.bibliography)
-    identities = [(rel, records[rel].identity_digest) for rel in got.paths]
-    fingerprint = _fingerprint(settings, got.prefix)
-    world = resultcache.world_digest(fingerprint, bib_digest, got.files, identities)
-    resultcache.save(settings.cache_dir, fingerprint, world, bib_digest, got.files, records)
-
-
 CHUNK = 50  # notes claimed at a time by each of the two processes
 
 
-def _parse_share(got: _Files, counter) -> tuple[list[Note], list[Diagnostic]]:
-    """Parse chunks of notes until none is left; the other process claims from the same counter."""
-    notes, diags = [], []
+@dataclass(slots=True)
+class _Share:
+    """The notes one process parsed, with their identities (and digests, when caching)."""
+
+    notes: list[Note] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    idents: dict[str, list] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+def _parse_share(got: _Files, counter) -> _Share:
+    """Parse chunks of notes until none is left; the other process claims from the same counter.
+
+    Identities are computed here too, where the two processes' work is balanced."""
+    share = _Share()
     while True:
         with counter.get_lock():
             start = counter.value
             counter.value = start + CHUNK
         if start >= len(got.paths):
-            return notes, diags
+            return share
         more, found = got.parse(got.paths[start : start + CHUNK])
-        notes.extend(more)
-        diags.extend(found)
+        share.notes.extend(more)
+        share.diagnostics.extend(found)
+        for note in more:
+            ident = share.idents[note.path] = resultcache.identity(note)
+            if got.caching:
+                share.digests[note.path] = resultcache.identity_digest(ident)
 
 
-def _identities(notes: list[Note]) -> list[tuple[str, list]]:
-    """(path, identity) of each note: all the other process needs of them, as plain lists."""
-    return [(n.path, resultcache.identity(n)) for n in notes]
+def _stubs(identities: dict[str, list]) -> list[Note]:
+    return [resultcache.stub(path, ident) for path, ident in identities.items()]
 
 
-def _stubs(identities: list[tuple[str, list]]) -> list[Note]:
-    return [resultcache.stub(path, ident) for path, ident in identities]
+def _years(bib: Bibliography) -> dict[str, str | None]:
+    """What checking a note reads of the bibliography: its keys and their years."""
+    return {key: e.fields.get("year") for key, e in bib.entries.items()}
 
 
-def _pack(part: NotesResult) -> dict:
-    """A check result as plain lists (pickled many times faster than the dataclasses)."""
-    return {
-        rel: (to_rows(r.diagnostics), r.links, r.citations, r.cited, r.keys, r.unresolved)
-        for rel, r in part.each.items()
-    }
+def _slim(bib: Bibliography) -> tuple[str, dict[str, str | None]]:
+    return bib.path, _years(bib)
 
 
-def _unpack(packed: dict) -> NotesResult:
-    part = NotesResult([], 0, 0, {}, {})
-    for rel, (rows, links, cites, cited, keys, unresolved) in packed.items():
-        one = part.each[rel] = NoteResult(from_rows(rows), links, cites, cited, keys, unresolved)
-        part.diagnostics.extend(one.diagnostics)
-        part.links += links
-        part.citations += cites
-        for key in cited:
-            part.cited.setdefault(key, []).append(rel)
-    return part
+def _unslim(path: str, years: dict[str, str | None]) -> Bibliography:
+    bib = Bibliography(path)
+    for key, year in years.items():
+        bib.entries[key] = BibEntry(key, "", {} if year is None else {"year": year}, 0, {})
+    return bib
 
 
-def _digested(got: _Files, identities: list[tuple[str, list]]) -> dict[str, tuple[list, str]]:
+def _own_rows(got: _Files, part: NotesResult, share: _Share) -> str:
+    """This process's share of the check cache, serialized here."""
     if not got.caching:
-        return {}
-    return {rel: (ident, resultcache.identity_digest(ident)) for rel, ident in identities}
+        return ""
+    return resultcache.rows_json(_records(got, part.each, share.diagnostics, share.idents, share.digests))
 
 
 def _split_worker(conn, settings: Settings, got: _Files, counter) -> None:
-    notes, diags = _parse_share(got, counter)
-    mine = _identities(notes)
-    conn.send(mine)
-    others, bib_json, digest = conn.recv()
-    bib = from_json(bib_json, digest)
-    index = build_index(_by_path(_stubs(others) + notes), got.files)
-    part = check_notes(notes, index, bib, settings.allow_html, got.prefix)
-    digests = {rel: d for rel, (_ident, d) in _digested(got, mine).items()}
-    conn.send((_pack(part), to_rows(diags), got.digests, got.unreadable, digests))
+    share = _parse_share(got, counter)
+    conn.send(share.idents)
+    others, slim = conn.recv()
+    index = build_index(_by_path(_stubs(others) + share.notes), got.files)
+    part = check_notes(share.notes, index, _unslim(*slim), settings.allow_html, got.prefix)
+    rows = _own_rows(got, part, share)
+    summary = (to_rows(part.diagnostics + share.diagnostics), part.links, part.citations, part.cited)
+    conn.send((summary, got.unreadable, rows, share.digests))
     conn.close()
     # a forked child: leave without freeing a vault's worth of objects one by one
     # (half a second at 10,000 notes) while the parent waits in join()
     os._exit(0)
 
 
-def _analyze_split(settings: Settings, got: _Files) -> tuple[Analysis, dict]:
+def _analyze_split(settings: Settings, got: _Files) -> Analysis:
     """Two processes share out the notes (and this one parses the bibliography first);
-    they exchange only note identities, then each checks the notes it parsed."""
+    they exchange only note identities, then each checks the notes it parsed and
+    serializes its share of the check cache."""
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("i", 0)
     here, there = ctx.Pipe()
@@ -353,31 +338,32 @@ def _analyze_split(settings: Settings, got: _Files) -> tuple[Analysis, dict]:
     there.close()
     try:
         shown = settings.shown(settings.bibliography)
-        bib, digest, bib_json = load_cached_json(settings.bibliography, shown, settings.cache_dir)
-        mine, diags = _parse_share(got, counter)
-        identities = _identities(mine)
+        bib, bib_digest, cached_json = bibcache.lookup(settings.bibliography, shown, settings.cache_dir)
+        share = _parse_share(got, counter)
         theirs = here.recv()
-        here.send((identities, bib_json, digest))
-        vault = got.vault(_by_path(mine + _stubs(theirs)))
-        vault.diagnostics.extend(diags)
+        here.send((share.idents, _slim(bib)))
+        vault = got.vault(_by_path(share.notes + _stubs(theirs)))
+        vault.diagnostics.extend(share.diagnostics)
         index = build_index(vault.notes, got.files)
-        part = check_notes(mine, index, bib, settings.allow_html, got.prefix)
-        got.identities.update(_digested(got, identities))
-        packed, other_diags, digests, unreadable, ident_digests = here.recv()
-        other = _unpack(packed)
-        got.digests.update(digests)
-        got.identities.update({rel: (ident, ident_digests[rel]) for rel, ident in theirs if rel in ident_digests})
-        news = {rel: d for rel, d in unreadable.items() if rel not in got.unreadable}  # read there
-        got.unreadable.update(news)
-        vault.diagnostics.extend([*from_rows(other_diags), *news.values()])
+        part = check_notes(share.notes, index, bib, settings.allow_html, got.prefix)
+        rows = _own_rows(got, part, share)
+        if cached_json is None:  # while the other process still checks
+            bibcache.save(settings.cache_dir, bib, bib_digest)
+        (their_diags, links, cites, cited), unreadable, their_rows, their_digests = here.recv()
     finally:
         here.close()
         worker.join(timeout=5)
-    report = finish(vault, bib, index, [part, other], len(got.paths))
-    return Analysis(settings, vault, bib, report), {**part.each, **other.each}
+    other = NotesResult(from_rows(their_diags), links, cites, cited, {})
+    news = {rel: d for rel, d in unreadable.items() if rel not in got.unreadable}  # read there
+    got.unreadable.update(news)
+    vault.diagnostics.extend(news.values())
+    analysis = Analysis(settings, vault, bib, finish(vault, bib, index, [part, other], len(got.paths)))
+    if got.caching:
+        _store(settings, got, bib, bib_digest, {**share.digests, **their_digests}, [rows, their_rows])
+    return analysis
 
 
-def _analyze_serial(settings: Settings, got: _Files) -> tuple[Analysis, dict]:
+def _analyze_serial(settings: Settings, got: _Files) -> Analysis:
     bib_of = _bib_later(settings)
     notes, diags = got.parse(got.paths)
     vault = got.vault(notes)
@@ -385,7 +371,12 @@ def _analyze_serial(settings: Settings, got: _Files) -> tuple[Analysis, dict]:
     bib = bib_of()
     index = build_index(notes, got.files)
     part = check_notes(notes, index, bib, settings.allow_html, got.prefix)
-    return Analysis(settings, vault, bib, finish(vault, bib, index, [part], len(notes))), part.each
+    analysis = Analysis(settings, vault, bib, finish(vault, bib, index, [part], len(notes)))
+    if got.caching:
+        idents = {n.path: resultcache.identity(n) for n in notes}
+        share = _Share(notes, diags, idents, {rel: resultcache.identity_digest(i) for rel, i in idents.items()})
+        _store(settings, got, bib, digest_of(settings.bibliography), share.digests, [_own_rows(got, part, share)])
+    return analysis
 
 
 @contextlib.contextmanager
@@ -439,5 +430,5 @@ def _cold_and_large(settings: Settings) -> bool:
 
 
 def _bib_json(path: str, shown: str, cache_dir: str) -> tuple[str, str]:
-    _bib, digest, text = load_cached_json(path, shown, cache_dir)
-    return text, digest
+    bib, digest, text = bibcache.lookup(path, shown, cache_dir)
+    return text or bibcache.save(cache_dir, bib, digest), digest

@@ -99,6 +99,46 @@ def _walk_scalars(node: yaml.Node, seen: set[int]):
                 stack.append(k)
 
 
+_STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_NO = object()
+
+
+def _scalar(node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return node.value
+        v = node.value
+        if node.tag == _INT and v.isascii() and v.isdigit() and (v == "0" or v[0] != "0"):
+            return int(v)
+    return _NO
+
+
+def simple_mapping(node: yaml.Node | None) -> dict | None:
+    """The value of a mapping from strings to strings, decimal integers and flat lists of those,
+    read straight off libyaml's node graph; None for anything else.
+
+    That is the shape of nearly every note's front matter, and PyYAML's generic constructor
+    spends as long building it as libyaml spends parsing. Other shapes (other tags, nesting,
+    merge keys, octal-looking numbers) go to the constructor, which gives the same values.
+    """
+    if not (isinstance(node, yaml.MappingNode) and node.tag == _MAP):
+        return None  # tags such as !!python/object are for the constructor to refuse
+    out: dict[str, Any] = {}
+    for k, v in node.value:
+        if not (isinstance(k, yaml.ScalarNode) and k.tag == _STR):
+            return None
+        value = _scalar(v)
+        if value is _NO:
+            if not (isinstance(v, yaml.SequenceNode) and v.tag == _SEQ):
+                return None
+            value = [_scalar(item) for item in v.value]
+            if any(item is _NO for item in value):
+                return None
+        out[k.value] = value
+    return out
+
+
 def parse_frontmatter(
     text: str, relpath: str, index: LineIndex
 ) -> tuple[dict[str, Any], dict[str, tuple[int, int]], list[WikiLink], int, list[Diagnostic]]:
@@ -147,7 +187,9 @@ def parse_frontmatter(
     loader = _Loader(source)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = simple_mapping(node)
+        if data is None and node is not None:
+            data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = (mark.line + line_base + 1) if mark else 2

@@ -6,10 +6,12 @@ aliases, headings, block ids), which is all that resolving a link to another not
 reads. The cache keeps, per note, the digest of its bytes, its identity, its result
 and what the result read of other notes (the index keys its links were looked up
 under, which include a key of every note they reached, and whether one named no note), plus the digest of the
-world they were computed in. A later run reuses a note's result when its bytes are
-unchanged and either the world is the same, or only notes' identities changed and
-none of them is one this note's links looked up or reached (`affected`). A changed
-bibliography, attachment list or setting re-checks every note.
+world they were computed in, and each bib key's year. A later run reuses a note's result
+when its bytes are unchanged and either the world is the same, or nothing this note
+read has changed (`affected`): no note its links looked up or reached, no bib entry it
+cites (added, removed or with another year), and no name or key at all if one of its
+links or citations found nothing (then its hint reads them all). A changed attachment
+list or setting re-checks every note.
 
 Like the bibliography cache this is JSON, never pickle: a hostile cache file can
 at worst mislead a check, never run code, and a malformed one is ignored.
@@ -29,7 +31,7 @@ from .diagnostics import Diagnostic, from_rows, to_rows
 from .model import Heading, Note
 from .resolve import index_keys
 
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(slots=True)
@@ -53,7 +55,7 @@ def identity(note: Note) -> list:
 
 
 def identity_digest(ident: list) -> str:
-    return digest_bytes(json.dumps(ident, ensure_ascii=False, separators=(",", ":")).encode())
+    return digest_bytes(_dumps(ident).encode())
 
 
 def stub(path: str, ident: list) -> Note:
@@ -71,7 +73,7 @@ def stub(path: str, ident: list) -> Note:
 
 
 def _sha(data) -> str:
-    return hashlib.sha256(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(_dumps(data).encode()).hexdigest()
 
 
 def files_digest(files: set[str]) -> str:
@@ -83,11 +85,21 @@ def world_digest(fingerprint: list, bib_digest: str, files: set[str], identities
     return _sha([fingerprint, bib_digest, files_digest(files), identities])
 
 
-def affected(records: dict[str, Record], old: dict[str, Record], new: dict[str, list], paths: list[str]) -> list[str]:
-    """Notes in `records` (bytes unchanged) whose results may differ now that the notes in
-    `new` (path -> identity, bytes changed or added) replaced those in `old` (path -> the
-    cached record of every note in the last run that is changed or gone)."""
-    moved = {rel for rel in old.keys() - new.keys()}  # gone
+def affected(
+    records: dict[str, Record],
+    old: dict[str, Record],
+    new: dict[str, list],
+    paths: list[str],
+    bib_changes: set[str] | None = None,
+) -> list[str]:
+    """Notes in `records` (bytes unchanged) whose results may differ now.
+
+    `new` maps the notes whose bytes changed (or that are new) to their identity, `old`
+    the last run's records of the notes that changed or are gone; `bib_changes` holds
+    the bib keys added, removed or given another year since then (None: the
+    bibliography is unchanged).
+    """
+    moved = set(old.keys() - new.keys())  # gone
     moved |= {rel for rel, ident in new.items() if rel not in old or old[rel].identity != ident}
     keys: set[str] = set()
     for rel in moved:
@@ -97,56 +109,77 @@ def affected(records: dict[str, Record], old: dict[str, Record], new: dict[str, 
         if rel in new:
             title, aliases, *_ = new[rel]
             keys |= index_keys(rel, title, aliases)
-    if not moved:
+    cites = bib_changes or set()
+    if not moved and not cites:
         return []
-    return [
-        rel
-        for rel in paths
-        if rel in records
-        and (
-            records[rel].result.unresolved
-            or not keys.isdisjoint(records[rel].result.keys)  # also covers every note a link reached
-        )
-    ]
+
+    def stale(result: NoteResult) -> bool:
+        if moved and (result.unresolved or not keys.isdisjoint(result.keys)):  # keys cover every note reached
+            return True
+        return bool(cites) and (result.bib_hints or not cites.isdisjoint(result.bib_keys))
+
+    return [rel for rel in paths if rel in records and stale(records[rel].result)]
+
+
+def bib_changes(old: dict[str, str | None], new: dict[str, str | None]) -> set[str]:
+    """Keys added, removed or with another year: all a note's check reads of an entry."""
+    missing = object()
+    return {key for key in old.keys() | new.keys() if old.get(key, missing) != new.get(key, missing)}
 
 
 def cache_path(cache_dir: str) -> str:
     return os.path.join(cache_dir, f"check-{__version__}.json")
 
 
-def save(
-    cache_dir: str, fingerprint: list, world: str, bib_digest: str, files: set[str], records: dict[str, Record]
-) -> None:
-    """Write the cache atomically; failing to cache is never an error."""
-    data = {
-        "format": FORMAT,
-        "fingerprint": fingerprint,
-        "world": world,
-        "bib": bib_digest,
-        "files": files_digest(files),
-        "notes": {
-            path: [
-                r.digest,
-                r.identity,
-                r.identity_digest,
-                to_rows(r.result.diagnostics),
-                r.result.links,
-                r.result.citations,
-                r.result.cited,
-                to_rows(r.shown_diagnostics),
-                r.result.keys,
-                r.result.unresolved,
-            ]
-            for path, r in records.items()
-        },
+def _dumps(data) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def rows_json(records: dict[str, Record]) -> str:
+    """Records as the members of a JSON object, without its braces: the shares that two
+    processes serialize each on its own core join with a comma."""
+    rows = {
+        path: [
+            r.digest,
+            r.identity,
+            r.identity_digest,
+            to_rows(r.result.diagnostics),
+            r.result.links,
+            r.result.citations,
+            r.result.cited,
+            to_rows(r.shown_diagnostics),
+            r.result.keys,
+            r.result.unresolved,
+            r.result.bib_keys,
+            r.result.bib_hints,
+        ]
+        for path, r in records.items()
     }
-    store(cache_path(cache_dir), json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    return _dumps(rows)[1:-1]
+
+
+def save(
+    cache_dir: str,
+    fingerprint: list,
+    world: str,
+    bib: tuple[str, dict[str, str | None]],
+    files: set[str],
+    rows: list[str],
+) -> None:
+    """Write the cache atomically from `rows_json` shares; failing to cache is never an error.
+
+    `bib` is the bibliography's digest and each key's year."""
+    head = {"format": FORMAT, "fingerprint": fingerprint, "world": world, "bib": bib[0], "bib_years": bib[1]}
+    head["files"] = files_digest(files)
+    text = _dumps(head)[:-1] + ',"notes":{' + ",".join(r for r in rows if r) + "}}"
+    store(cache_path(cache_dir), text)
 
 
 @dataclass(slots=True)
 class Cached:
     world: str
     bib: str
+    bib_years: dict[str, str | None]  # each bib key's year in the last run
     files: str
     notes: dict[str, list]  # path -> raw row; turned into a Record only when reused
 
@@ -158,10 +191,12 @@ def load(cache_dir: str, fingerprint: list) -> Cached | None:
             data = json.load(fh)
         if data["format"] != FORMAT or data["fingerprint"] != fingerprint:
             return None
-        world, bib, files, notes = data["world"], data["bib"], data["files"], data["notes"]
+        world, bib, years, files, notes = (data[k] for k in ("world", "bib", "bib_years", "files", "notes"))
         if not all(isinstance(x, str) for x in (world, bib, files)) or not isinstance(notes, dict):
             return None
-        return Cached(world, bib, files, notes)
+        if not isinstance(years, dict) or not all(y is None or isinstance(y, str) for y in years.values()):
+            return None
+        return Cached(world, bib, years, files, notes)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -169,15 +204,24 @@ def load(cache_dir: str, fingerprint: list) -> Cached | None:
 def record(row: list) -> Record | None:
     """A cached row as a Record, or None when it is malformed (then the note is checked again)."""
     try:
-        digest, ident, ident_digest, diags, links, cites, cited, shown, keys, unresolved = row
+        digest, ident, ident_digest, diags, links, cites, cited, shown, keys, unresolved, bib_keys, hints = row
         title, aliases, headings, blocks = ident
         if not (isinstance(title, str) and all(isinstance(a, str) for a in aliases)):
             return None
         if not all(isinstance(t, str) and isinstance(level, int) for t, level in headings):
             return None
-        if not all(isinstance(x, str) for group in (blocks, cited, keys) for x in group):
+        if not all(isinstance(x, str) for group in (blocks, cited, keys, bib_keys) for x in group):
             return None
-        result = NoteResult(from_rows(diags), int(links), int(cites), list(cited), list(keys), bool(unresolved))
+        result = NoteResult(
+            from_rows(diags),
+            int(links),
+            int(cites),
+            list(cited),
+            list(keys),
+            bool(unresolved),
+            list(bib_keys),
+            bool(hints),
+        )
         return Record(str(digest), ident, str(ident_digest), result, from_rows(shown))
     except (ValueError, TypeError):
         return None

@@ -181,7 +181,8 @@ class LineIndex:
     def __init__(self, text: str, lines: list[str] | None = None) -> None:
         if lines is None:
             lines = text.split("\n")
-        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in lines[:-1])]
+        # every line's start: the running sum of (length + 1), computed without a Python-level loop
+        self.starts = list(itertools.accumulate(map((1).__add__, map(len, lines[:-1])), initial=0))
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset) - 1

@@ -208,7 +208,7 @@ def main() -> int:
         "| no check cache s | no cache s | warm | edited | renamed | bib edited | no check cache | no cache "
         "| peak MB | planted |"
     )
-    print("|---:|" * 2 + "---:|" * 15)
+    print("|" + "---:|" * (5 + 2 * len(SCENARIOS)))
     times: dict[str, list[float]] = {"edit": [], "bib_only": [], "cold": []}
     for n in sizes:
         root = base / f"vault-{n}"

@@ -110,6 +110,35 @@ def test_wikilink_points_at_the_heading_id_the_toc_generated(tmp_path):
     assert anchor in ids(page(site, "papers/scaling-laws-for-neural-language-models"))
 
 
+def test_links_and_citations_skip_markdown_and_leave_no_token_behind(tmp_path, monkeypatch):
+    import markdown as md
+
+    seen: list[str] = []
+    real = md.Markdown.convert
+    monkeypatch.setattr(md.Markdown, "convert", lambda self, text: seen.append(text) or real(self, text))
+    site = build_site(tmp_path)
+    source = next(t for t in seen if "Loss falls as a power law" in t)
+    assert "fmkb-link" not in source and "fmkb-cite" not in source  # Markdown saw tokens, not tags
+    for f in site.rglob("*.html"):
+        assert not re.search(r"fmkb[0-9a-f]{8}t\d+t", f.read_text()), f
+    html = page(site, "concepts/scaling-laws")
+    assert '<a class="fmkb-link" href="../../papers/scaling-laws-for-neural-language-models/#key-results">' in html
+
+
+def test_a_link_in_a_heading_keeps_its_text_in_the_table_of_contents(tmp_path):
+    notes = {**NOTES, "index.md": "# Home\n\n## About [[Scaling laws]]\n\nText.\n"}
+    html = page(build_site(tmp_path, notes), ".")
+    assert 'id="about-scaling-laws"' in html
+    assert re.search(r'<h2 id="about-scaling-laws">About <a class="fmkb-link" href="concepts/scaling-laws/">', html)
+
+
+def test_a_link_inside_an_image_description_puts_no_markup_in_an_attribute(tmp_path):
+    notes = {**NOTES, "index.md": "# Home\n\n![see [[Scaling laws]] and [@kaplan2020scaling]](x.png)\n"}
+    html = page(build_site(tmp_path, notes), ".")
+    (tag,) = re.findall(r"<img [^>]*>", html)
+    assert 'alt="see Scaling laws and (Kaplan et al., 2020)"' in tag
+
+
 def test_citations_render_author_year_with_locators_and_link_to_references(tmp_path):
     html = page(build_site(tmp_path), "concepts/scaling-laws")
     assert '(<a class="fmkb-cite" href="#ref-kaplan2020scaling">Kaplan et al., 2020</a>, p. 3)' in html
@@ -179,8 +208,8 @@ def test_bibliography_is_parsed_once_per_content(tmp_path, monkeypatch):
     import fmkb.plugin as plugin_module
 
     calls = []
-    real = plugin_module.load_bibliography
-    monkeypatch.setattr(plugin_module, "load_bibliography", lambda *a: calls.append(a) or real(*a))
+    real = plugin_module.load_cached
+    monkeypatch.setattr(plugin_module, "load_cached", lambda *a: calls.append(a) or real(*a))
     build_site(tmp_path)
     (tmp_path / "references.bib").write_text(BIB + f"\n% unique to {tmp_path}\n")
     cfg = load_config(str(tmp_path / "mkdocs.yml"))
@@ -193,6 +222,22 @@ def test_bibliography_is_parsed_once_per_content(tmp_path, monkeypatch):
     (tmp_path / "references.bib").write_text(BIB + f"\n% edited {tmp_path}\n")
     build(cfg)
     assert len(calls) == after_first + 1
+
+
+def test_a_build_reuses_the_bibliography_fmkb_check_cached(tmp_path, monkeypatch):
+    import fmkb.bibcache as bibcache
+
+    write_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    from fmkb.cli import main
+
+    assert main(["check"]) == 0
+    parses = []
+    real = bibcache.parse_bibliography_bytes
+    monkeypatch.setattr(bibcache, "parse_bibliography_bytes", lambda *a: parses.append(a) or real(*a))
+    build(load_config(str(tmp_path / "mkdocs.yml")))
+    assert parses == []
+    assert (tmp_path / "site" / "bibliography" / "index.html").exists()
 
 
 def test_rebuild_reparses_only_changed_notes(tmp_path, monkeypatch):

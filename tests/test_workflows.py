@@ -64,6 +64,15 @@ def test_pull_requests_get_annotations_tests_and_a_strict_build():
     assert "python -m pytest" in commands and "mkdocs build --strict" in commands
 
 
+def test_pull_requests_start_from_an_earlier_runs_fmkb_cache():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    steps = workflow["jobs"]["check"]["steps"]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == ".fmkb-cache" and cache["with"]["restore-keys"] == "fmkb-"
+    check = next(i for i, s in enumerate(steps) if s.get("run") == "fmkb check --format github")
+    assert steps.index(cache) < check
+
+
 def test_deploy_publishes_to_pages_from_main():
     workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
     assert workflow[True]["push"]["branches"] == ["main"]

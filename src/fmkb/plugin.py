@@ -25,13 +25,15 @@ from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
 from . import pages
-from .bibliography import Bibliography, load_bibliography
+from .bibcache import load_cached
+from .bibliography import Bibliography
 from .config import DEFAULT_ALLOWED_HTML, ConfigError, Network, Settings, settings_from
 from .diagnostics import Severity
 from .engine import Analysis, analyze
 from .render import (
     BibView,
     PageContext,
+    Stash,
     aliases_line,
     backlinks_section,
     insert_after_h1,
@@ -151,10 +153,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     # --- one engine pass ------------------------------------------------------------
 
     def _bibliography(self) -> Bibliography:
-        with open(self.settings.bibliography, "rb") as fh:
+        """The parsed bibliography: kept in memory across `mkdocs serve` rebuilds, and in
+        fmkb's cache folder across builds (the cache `fmkb check` fills and reads)."""
+        settings = self.settings
+        with open(settings.bibliography, "rb") as fh:
             digest = hashlib.sha256(fh.read()).hexdigest()
         if self._bib is None or self._bib[0] != digest:
-            bib = load_bibliography(self.settings.bibliography, self.settings.shown(self.settings.bibliography))
+            bib, digest = load_cached(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir)
             self._bib = (digest, bib)
         return self._bib[1]
 
@@ -180,6 +185,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                     self.generated[src_uri] = text
         self.backlinks = self._backlinks()
         self.tails: dict[str, tuple[str, str]] = {}
+        self.stashes: dict[str, Stash] = {}  # per page: link and citation HTML, put back in on_page_content
         self.heading_memo: dict[str, list[str]] = {}
         self.blocks: dict[str, list[str]] = {}  # generated tables, put into the finished page
         return files
@@ -292,7 +298,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             self.heading_memo,
         )
         _escape_meta(page.meta)
-        body, cited = render_body(note, markdown, ctx, self.view)
+        stash = self.stashes[src] = Stash()
+        body, cited = render_body(note, markdown, ctx, self.view, stash)
         body = insert_after_h1(body, aliases_line(note))
         body = pages.fill_markers(body, self.analysis, self.view, page, files, self._blocks(src))
         bib_file = files.get_file_from_path("bibliography.md")
@@ -306,6 +313,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         return body
 
     def on_page_content(self, html: str, *, page, config, files) -> str:
+        stash = self.stashes.pop(page.file.src_uri, None)
+        if stash is not None:
+            html = stash.fill(html)
         refs, back = self.tails.get(page.file.src_uri, ("", ""))
         for block, ident, title in ((refs, "fmkb-references", "References"), (back, "fmkb-backlinks", "Linked from")):
             if block:

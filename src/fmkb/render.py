@@ -12,6 +12,7 @@ import functools
 import html
 import posixpath
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -100,6 +101,14 @@ class BibView:
     _years: dict[str, str] = field(default_factory=dict)
     _authors: dict[str, tuple[list[str], bool]] = field(default_factory=dict)
     _formatted: dict[str, str] = field(default_factory=dict)  # key -> formatted reference (escaped HTML)
+    _labels: dict[str, str] = field(default_factory=dict)
+    _names: dict[str, str] = field(default_factory=dict)  # raw name -> decoded: authors recur across entries
+
+    def name(self, raw: str) -> str:
+        memo = self._names.get(raw)
+        if memo is None:
+            memo = self._names[raw] = decode_latex(raw)
+        return memo
 
     def field(self, key: str, name: str) -> str:
         memo = self._decoded.get((key, name))
@@ -116,20 +125,30 @@ class BibView:
             more = bool(names) and names[-1].strip().lower() == "others"
             if more:
                 names = names[:-1]
-            memo = self._authors[key] = ([decode_latex(n) for n in names], more)
+            memo = self._authors[key] = ([self.name(n) for n in names], more)
         return memo
 
     def label(self, key: str) -> str:
-        """Kaplan | Kaplan and McCandlish | Kaplan et al."""
-        names, more = self.authors(key)
-        if not names:
-            return self.field(key, "title") or key
-        lasts = [_last_name(n) for n in names]
-        if len(lasts) == 1 and not more:
-            return lasts[0]
-        if len(lasts) == 2 and not more:
-            return f"{lasts[0]} and {lasts[1]}"
-        return f"{lasts[0]} et al."
+        """Kaplan | Kaplan and McCandlish | Kaplan et al. (Decodes only the names it shows.)"""
+        memo = self._labels.get(key)
+        if memo is not None:
+            return memo
+        raw = self.bib.entries[key].fields.get("author") or self.bib.entries[key].fields.get("editor") or ""
+        names = split_authors(raw)
+        more = bool(names) and names[-1].strip().lower() == "others"
+        if more:
+            names = names[:-1]
+        lasts = [_last_name(self.name(n)) for n in names[:2]]
+        if not lasts:
+            memo = self.field(key, "title") or key
+        elif len(names) == 1 and not more:
+            memo = lasts[0]
+        elif len(names) == 2 and not more:
+            memo = f"{lasts[0]} and {lasts[1]}"
+        else:
+            memo = f"{lasts[0]} et al."
+        self._labels[key] = memo
+        return memo
 
     def assign_years(self, keys: Iterable[str]) -> None:
         """Add a/b suffixes where two cited works share an author label and year."""
@@ -357,9 +376,8 @@ def render_link(link: WikiLink, note: Note, ctx: PageContext) -> str:
         anchor = "#" + (heading_anchor(target, link.headings, ctx.slugify, ctx.separator, ctx.heading_memo) or "")
     elif link.block:
         anchor = "#" + block_anchor(link.block)
-    href = ("" if target is note else _rel(note.path, target.path)) + anchor
     if link.embed:
-        return embed_excerpt(target, link, href, ctx)
+        return embed_excerpt(target, link, ("" if target is note else _rel(note.path, target.path)) + anchor, ctx)
     # Final URLs, as inline HTML: the engine has already checked the link and its anchor,
     # and MkDocs need not parse and re-validate thousands of Markdown links.
     url = ("" if target is note else ctx.url_for(target.path)) + anchor
@@ -401,25 +419,76 @@ def embed_excerpt(target: Note, link: WikiLink, href: str, ctx: PageContext, lim
     )
 
 
-def render_body(note: Note, markdown: str, ctx: PageContext, view: BibView) -> tuple[str, list[str]]:
+_TAGS = re.compile(r"<[^<>]*>")
+
+
+@dataclass(slots=True)
+class Stash:
+    """Inline HTML kept out of Markdown's way: the Markdown gets a token, the finished HTML
+    the fragment (`fill`).
+
+    Python-Markdown runs the raw HTML of a page through html.parser; a note's links and
+    citations are most of its tags, and fmkb has already built them. A token is letters
+    and digits with a random part, so no Markdown rule touches it and no note can forge it.
+    """
+
+    nonce: str = field(default_factory=lambda: secrets.token_hex(4))
+    fragments: list[str] = field(default_factory=list)
+
+    def put(self, fragment: str) -> str:
+        self.fragments.append(fragment)
+        return f"fmkb{self.nonce}t{len(self.fragments) - 1}t"
+
+    def fill(self, html: str) -> str:
+        """Put the fragments in; a token that ended up inside a tag (say an image's alt
+        text) becomes the fragment's plain text, so no markup lands in an attribute."""
+        if not self.fragments:
+            return html
+        token = re.compile(f"fmkb{self.nonce}t(\\d+)t")
+
+        def inside_tag(m: re.Match) -> str:
+            return _TAGS.sub("", self.fragments[int(m.group(1))])
+
+        def put_back(m: re.Match) -> str:
+            if m.group(1) is not None:
+                return self.fragments[int(m.group(1))]
+            tag = m.group(0)
+            return token.sub(inside_tag, tag) if self.nonce in tag else tag
+
+        return re.sub(f"<[^<>]*>|fmkb{self.nonce}t(\\d+)t", put_back, html)
+
+
+def render_body(
+    note: Note, markdown: str, ctx: PageContext, view: BibView, stash: Stash | None = None
+) -> tuple[str, list[str]]:
     """Replace the links and citations of a note's body; return (markdown, cited keys in order).
 
     `markdown` is the body MkDocs read; it equals `note.text[note.body_start:]`,
-    so the engine's offsets apply after shifting by `body_start`.
+    so the engine's offsets apply after shifting by `body_start`. With a `stash`, the
+    HTML of links and citations outside headings goes there (headings keep theirs: the
+    table of contents is built from their Markdown).
     """
     base = note.body_start
+    headings = {h.line for h in note.headings}
+
+    def inline(fragment: str, line: int) -> str:
+        return stash.put(fragment) if stash is not None and line not in headings else fragment
+
     edits: list[tuple[int, int, str]] = []
     for link in note.links:
         if link.in_frontmatter:
             continue
-        edits.append((link.start - base, link.end - base, render_link(link, note, ctx)))
+        rendered = render_link(link, note, ctx)
+        if rendered.startswith(("<a ", "<span ")):  # not embeds (blocks) nor file links (Markdown)
+            rendered = inline(rendered, link.line)
+        edits.append((link.start - base, link.end - base, rendered))
     cited: list[str] = []
     for c in note.citations:
         rendered = render_citation(c, view)
         if rendered is None:
             continue
         cited.extend(i.key for i in cited_items(c, view.bib.entries) if i.key in view.bib.entries)
-        edits.append((c.start - base, c.end - base, rendered))
+        edits.append((c.start - base, c.end - base, inline(rendered, c.items[0].line)))
     for raw in note.html:
         problem = html_problem(raw, ctx.allow_html)
         if problem:

@@ -47,3 +47,24 @@ def test_small_vaults_are_not_split(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "_analyze_split", lambda *a: calls.append(1))
     engine.analyze(load_settings(str(tmp_path / "mkdocs.yml")), split=True)
     assert calls == []
+
+
+def test_a_worker_that_fails_leaves_the_result_whole_and_prints_nothing(tmp_path, monkeypatch, capfd):
+    import os
+
+    generate(tmp_path, 60, 40, seed=5)
+    settings = load_settings(str(tmp_path / "mkdocs.yml"))
+    serial = engine.analyze(settings)
+    monkeypatch.setattr(engine, "SPLIT_NOTES", 10)
+    parent = os.getpid()
+    real = engine.check_notes
+
+    def failing_in_the_worker(*a):
+        if os.getpid() != parent:
+            raise RuntimeError("worker bug")
+        return real(*a)
+
+    monkeypatch.setattr(engine, "check_notes", failing_in_the_worker)
+    assert _json(engine.analyze(settings, split=True)) == _json(serial)
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "worker bug" not in out + err

@@ -312,18 +312,23 @@ def _own_rows(got: _Files, part: NotesResult, share: _Share) -> str:
 
 
 def _split_worker(conn, settings: Settings, got: _Files, counter) -> None:
-    share = _parse_share(got, counter)
-    conn.send(share.idents)
-    others, slim = conn.recv()
-    index = build_index(_by_path(_stubs(others) + share.notes), got.files)
-    part = check_notes(share.notes, index, _unslim(*slim), settings.allow_html, got.prefix)
-    rows = _own_rows(got, part, share)
-    summary = (to_rows(part.diagnostics + share.diagnostics), part.links, part.citations, part.cited)
-    conn.send((summary, got.unreadable, rows, share.digests))
-    conn.close()
+    try:
+        share = _parse_share(got, counter)
+        conn.send(share.idents)
+        others, slim = conn.recv()
+        index = build_index(_by_path(_stubs(others) + share.notes), got.files)
+        part = check_notes(share.notes, index, _unslim(*slim), settings.allow_html, got.prefix)
+        rows = _own_rows(got, part, share)
+        summary = (to_rows(part.diagnostics + share.diagnostics), part.links, part.citations, part.cited)
+        conn.send((summary, got.unreadable, rows, share.digests))
+        conn.close()
+        code = 0
+    except BaseException:  # the parent sees the pipe close and does the work itself
+        code = 1
     # a forked child: leave without freeing a vault's worth of objects one by one
-    # (half a second at 10,000 notes) while the parent waits in join()
-    os._exit(0)
+    # (half a second at 10,000 notes) while the parent waits in join(), and without
+    # printing anything of its own
+    os._exit(code)
 
 
 def _analyze_split(settings: Settings, got: _Files) -> Analysis:

@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 import fmkb.engine as engine
 from fmkb.config import load_settings
 from fmkb.diagnostics import render_json, summarize
@@ -68,3 +70,13 @@ def test_a_worker_that_fails_leaves_the_result_whole_and_prints_nothing(tmp_path
     assert _json(engine.analyze(settings, split=True)) == _json(serial)
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err and "worker bug" not in out + err
+
+
+def test_on_one_core_a_large_vault_is_checked_in_one_process_with_the_same_result(tmp_path, monkeypatch):
+    generate(tmp_path, 60, 40, seed=9)
+    settings = load_settings(str(tmp_path / "mkdocs.yml"))
+    serial = engine.analyze(settings)
+    monkeypatch.setattr(engine, "SPLIT_NOTES", 10)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(engine, "_analyze_split", lambda *a: pytest.fail("split on one core"))
+    assert _json(engine.analyze(settings, split=True, reuse=True)) == _json(serial)

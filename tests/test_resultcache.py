@@ -268,6 +268,17 @@ def test_a_damaged_cache_is_ignored(tmp_path, damage):
     assert _reused(tmp_path) == _fresh(tmp_path)
 
 
+def test_a_cached_string_where_a_list_belongs_is_not_trusted(tmp_path):
+    make_vault(tmp_path, {**QUIET, "Target.md": "# Tee\n\n## Intro\n", "Linker.md": "[[Target#Intro]]\n"})
+    _reused(tmp_path)
+    cache = _cache_file(tmp_path)
+    data = json.loads(cache.read_text())
+    data["notes"]["Linker.md"][8] = "target"  # its looked-up keys, as a string: iterating gives letters
+    cache.write_text(json.dumps(data))
+    (tmp_path / "notes/Target.md").write_text("# Tee\n\n## Overview\n")
+    assert _rules(_reused(tmp_path), "notes/Linker.md") == ["link-heading"]
+
+
 def test_the_cache_file_is_json_and_names_no_note_text(tmp_path):
     make_vault(tmp_path, NOTES)
     _reused(tmp_path)

@@ -206,6 +206,8 @@ def record(row: list) -> Record | None:
     try:
         digest, ident, ident_digest, diags, links, cites, cited, shown, keys, unresolved, bib_keys, hints = row
         title, aliases, headings, blocks = ident
+        if not all(isinstance(x, list) for x in (aliases, headings, blocks, diags, cited, shown, keys, bib_keys)):
+            return None
         if not (isinstance(title, str) and all(isinstance(a, str) for a in aliases)):
             return None
         if not all(isinstance(t, str) and isinstance(level, int) for t, level in headings):

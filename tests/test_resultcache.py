@@ -228,6 +228,23 @@ def test_a_new_bib_entry_parses_again_notes_with_unknown_keys(tmp_path, parses):
     assert result == _fresh(tmp_path)
 
 
+def test_another_fmkb_is_a_cache_miss(tmp_path, parses, monkeypatch):
+    """An edited rule must not replay results the old code found (a cache restored in CI, say)."""
+    import fmkb.bibcache as bibcache
+
+    make_vault(tmp_path, NOTES)
+    _reused(tmp_path)
+    parses.clear()
+    monkeypatch.setattr(engine, "code_digest", lambda: "edited")
+    monkeypatch.setattr(bibcache, "code_digest", lambda: "edited")
+    bib_parses = []
+    real = bibcache.parse_bibliography_bytes
+    monkeypatch.setattr(bibcache, "parse_bibliography_bytes", lambda *a: bib_parses.append(1) or real(*a))
+    again = _reused(tmp_path)
+    assert sorted(parses) == ["A.md", "B.md", "sub/C.md"] and bib_parses == [1]
+    assert again == _fresh(tmp_path)
+
+
 def test_a_settings_change_is_a_cache_miss(tmp_path):
     make_vault(tmp_path, NOTES)
     assert "html-unsafe" in _rules(_reused(tmp_path), "notes/A.md")

@@ -2,7 +2,8 @@
 
 The cache is JSON (never pickle): a cache file is data, and a hostile one can at
 worst mislead a check, never run code. Its name carries the SHA-256 of the
-bibliography's bytes and fmkb's version, so an edited file is a cache miss.
+bibliography's bytes, fmkb's version and a digest of fmkb's code, so an edited file
+(or an edited fmkb) is a cache miss.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import json
 import os
 
-from . import __version__
+from . import __version__, code_digest
 from .bibliography import BibEntry, Bibliography, parse_bibliography_bytes
 from .diagnostics import from_rows, to_rows
 
@@ -20,7 +21,7 @@ KEEP = 3  # cache files kept; older ones are removed
 
 
 def _path(cache_dir: str, digest: str) -> str:
-    return os.path.join(cache_dir, f"bib-{__version__}-{digest[:32]}.json")
+    return os.path.join(cache_dir, f"bib-{__version__}-{code_digest()[:8]}-{digest[:32]}.json")
 
 
 def to_json(bib: Bibliography, digest: str) -> str:

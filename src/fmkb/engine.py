@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from . import __version__, bibcache, resultcache
+from . import bibcache, code_digest, resultcache
 from .bibcache import digest_of, from_json, is_cached, load_cached
 from .bibliography import BibEntry, Bibliography
 from .check import NoteResult, NotesResult, Report, check, check_notes, finish
@@ -123,7 +123,7 @@ class _Files:
 
 
 def _fingerprint(settings: Settings, prefix: str) -> list:
-    return [__version__, prefix, sorted(settings.allow_html), settings.shown(settings.bibliography)]
+    return [code_digest(), prefix, sorted(settings.allow_html), settings.shown(settings.bibliography)]
 
 
 def _analyze_files(settings: Settings, split: bool, caching: bool) -> Analysis:

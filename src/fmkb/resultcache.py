@@ -1,17 +1,20 @@
 """A content-hash cache of each note's check result, so an unchanged vault is not parsed again.
 
 A note's diagnostics depend on its own bytes and on its "world": the settings, the
-bibliography, the attachments, and the identity of every note (path, title,
-aliases, headings, block ids), which is all that resolving a link to another note
-reads. The cache keeps, per note, the digest of its bytes, its identity, its result
-and what the result read of other notes (the index keys its links were looked up
-under, which include a key of every note they reached, and whether one named no note), plus the digest of the
-world they were computed in, and each bib key's year. A later run reuses a note's result
-when its bytes are unchanged and either the world is the same, or nothing this note
-read has changed (`affected`): no note its links looked up or reached, no bib entry it
-cites (added, removed or with another year), and no name or key at all if one of its
-links or citations found nothing (then its hint reads them all). A changed attachment
-list or setting re-checks every note.
+bibliography, the attachments, and the identity of every note (path, title, aliases,
+headings, block ids), which is all that resolving a link to another note reads.
+
+Per note, the cache keeps the digest of its bytes, its identity, its result, and what
+the result read of the world: the index keys its links were looked up under (these
+include a key of every note they reached), the bib keys it cites, and whether a link
+or citation found nothing. It also keeps the digest of the whole world and each bib
+key's year.
+
+A later run reuses a note's result when its bytes are unchanged and either the world is
+the same or nothing the note read has changed (`affected`): no note its links looked
+up, no bib entry it cites (added, removed or with another year), and, if one of its
+links or citations found nothing, no name or key at all (its hint reads them all). A
+changed attachment list or setting checks every note again.
 
 Like the bibliography cache this is JSON, never pickle: a hostile cache file can
 at worst mislead a check, never run code, and a malformed one is ignored.

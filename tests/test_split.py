@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -80,3 +82,22 @@ def test_on_one_core_a_large_vault_is_checked_in_one_process_with_the_same_resul
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 1)
     monkeypatch.setattr(engine, "_analyze_split", lambda *a: pytest.fail("split on one core"))
     assert _json(engine.analyze(settings, split=True, reuse=True)) == _json(serial)
+
+
+def test_a_large_uncached_bibliography_parsed_on_the_other_core_gives_the_same_result(tmp_path, monkeypatch):
+    generate(tmp_path, 40, 60, seed=11)
+    settings = load_settings(str(tmp_path / "mkdocs.yml"))
+    expected = _json(engine.analyze(dataclasses.replace(settings, cache_dir="")))
+    pools = []
+    real = engine.ProcessPoolExecutor
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", lambda *a, **k: pools.append(1) or real(*a, **k))
+    monkeypatch.setattr(engine, "PARALLEL_BIB_BYTES", 0)
+    assert _json(engine.analyze(settings, reuse=True)) == expected  # the CLI's path, cold
+    parsed = []
+    real_load = engine.load_note
+    monkeypatch.setattr(engine, "load_note", lambda *a: parsed.append(1) or real_load(*a))
+    assert _json(engine.analyze(settings, reuse=True)) == expected  # it cached what it found
+    assert parsed == []
+    shutil.rmtree(settings.cache_dir)
+    assert _json(engine.analyze(settings)) == expected  # the plugin's path, cold
+    assert pools == [1, 1]

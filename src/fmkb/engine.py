@@ -58,7 +58,7 @@ def analyze(
 
 
 SPLIT_NOTES = 3000  # below this a second process costs more than it saves
-REPLAY_CHANGED = 0.05  # parse changed notes ahead (hoping the world is unchanged) up to this share
+REPLAY_CHANGED = 0.05  # reuse cached results while at most this share of notes must be checked again
 
 
 def _can_fork() -> bool:
@@ -169,6 +169,7 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
     digests.update({rel: resultcache.identity_digest(ident) for rel, ident in idents.items()})
     bib, bib_digest = load_cached(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir)
     world = _world(settings, got, bib_digest, digests)
+    years = _years(bib)
     if world != cached.world:
         if cached.files != resultcache.files_digest(got.files):
             return None
@@ -177,7 +178,7 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
             old[rel] = resultcache.record(cached.notes[rel])
             if old[rel] is None:
                 return None
-        cites = resultcache.bib_changes(cached.bib_years, _years(bib)) if cached.bib != bib_digest else None
+        cites = resultcache.bib_changes(cached.bib_years, years) if cached.bib != bib_digest else None
         again = resultcache.affected(records, old, idents, got.paths, cites)
         if len(changed) + len(again) > limit:
             return None
@@ -202,7 +203,7 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
     if changed or world != cached.world:
         fresh_records = _records(got, parts[-1].each if changed else {}, load_diags, idents, digests)
         rows = resultcache.rows_json({**records, **fresh_records})
-        _store(settings, got, bib, bib_digest, digests, [rows])
+        _store(settings, got, years, bib_digest, digests, [rows])
     return analysis
 
 
@@ -227,14 +228,19 @@ def _records(
 
 
 def _store(
-    settings: Settings, got: _Files, bib: Bibliography, bib_digest: str, digests: dict[str, str], rows: list[str]
+    settings: Settings,
+    got: _Files,
+    years: dict[str, str | None],
+    bib_digest: str,
+    digests: dict[str, str],
+    rows: list[str],
 ) -> None:
     """Write the check cache, made of `rows` (from one process or two) covering every note."""
     if got.unreadable or any(rel not in digests for rel in got.paths):
         return  # a note could not be read: check it, and its world, in full next time
     world = _world(settings, got, bib_digest, digests)
     fingerprint = _fingerprint(settings, got.prefix)
-    resultcache.save(settings.cache_dir, fingerprint, world, (bib_digest, _years(bib)), got.files, rows)
+    resultcache.save(settings.cache_dir, fingerprint, world, (bib_digest, years), got.files, rows)
 
 
 def _part_of(records: dict[str, resultcache.Record]) -> NotesResult:
@@ -293,10 +299,6 @@ def _years(bib: Bibliography) -> dict[str, str | None]:
     return {key: e.fields.get("year") for key, e in bib.entries.items()}
 
 
-def _slim(bib: Bibliography) -> tuple[str, dict[str, str | None]]:
-    return bib.path, _years(bib)
-
-
 def _unslim(path: str, years: dict[str, str | None]) -> Bibliography:
     bib = Bibliography(path)
     for key, year in years.items():
@@ -346,13 +348,14 @@ def _analyze_split(settings: Settings, got: _Files) -> Analysis:
         bib, bib_digest, cached_json = bibcache.lookup(settings.bibliography, shown, settings.cache_dir)
         share = _parse_share(got, counter)
         theirs = here.recv()
-        here.send((share.idents, _slim(bib)))
+        years = _years(bib)
+        here.send((share.idents, (bib.path, years)))
         vault = got.vault(_by_path(share.notes + _stubs(theirs)))
         vault.diagnostics.extend(share.diagnostics)
         index = build_index(vault.notes, got.files)
         part = check_notes(share.notes, index, bib, settings.allow_html, got.prefix)
         rows = _own_rows(got, part, share)
-        if cached_json is None:  # while the other process still checks
+        if cached_json is None and settings.cache_dir:  # while the other process still checks
             bibcache.save(settings.cache_dir, bib, bib_digest)
         (their_diags, links, cites, cited), unreadable, their_rows, their_digests = here.recv()
     finally:
@@ -364,7 +367,7 @@ def _analyze_split(settings: Settings, got: _Files) -> Analysis:
     vault.diagnostics.extend(news.values())
     analysis = Analysis(settings, vault, bib, finish(vault, bib, index, [part, other], len(got.paths)))
     if got.caching:
-        _store(settings, got, bib, bib_digest, {**share.digests, **their_digests}, [rows, their_rows])
+        _store(settings, got, years, bib_digest, {**share.digests, **their_digests}, [rows, their_rows])
     return analysis
 
 
@@ -373,14 +376,14 @@ def _analyze_serial(settings: Settings, got: _Files) -> Analysis:
     notes, diags = got.parse(got.paths)
     vault = got.vault(notes)
     vault.diagnostics.extend(diags)
-    bib = bib_of()
+    bib, bib_digest = bib_of()
     index = build_index(notes, got.files)
     part = check_notes(notes, index, bib, settings.allow_html, got.prefix)
     analysis = Analysis(settings, vault, bib, finish(vault, bib, index, [part], len(notes)))
     if got.caching:
         idents = {n.path: resultcache.identity(n) for n in notes}
         share = _Share(notes, diags, idents, {rel: resultcache.identity_digest(i) for rel, i in idents.items()})
-        _store(settings, got, bib, digest_of(settings.bibliography), share.digests, [_own_rows(got, part, share)])
+        _store(settings, got, _years(bib), bib_digest, share.digests, [_own_rows(got, part, share)])
     return analysis
 
 
@@ -398,28 +401,29 @@ def _gc_paused():
 
 
 def _analyze(settings: Settings, bib: Bibliography | None, note_memo: dict | None) -> Analysis:
-    bib_of = _bib_later(settings, bib)
+    bib_of = _bib_later(settings) if bib is None else None
     vault = load_vault(settings.docs_dir, _prefix(settings), note_memo)
-    bib = bib_of()
+    if bib_of is not None:
+        bib, _ = bib_of()
     return Analysis(settings, vault, bib, check(vault, bib, settings.allow_html))
 
 
-def _bib_later(settings: Settings, bib: Bibliography | None = None) -> Callable[[], Bibliography]:
-    """A function that gives the bibliography; a large uncached one is parsed meanwhile on the other core."""
+def _bib_later(settings: Settings) -> Callable[[], tuple[Bibliography, str]]:
+    """A function that gives (bibliography, digest); a large uncached one is parsed meanwhile
+    on the other core."""
     shown = settings.shown(settings.bibliography)
-    if bib is not None:
-        return lambda: bib
     if not (_can_fork() and _cold_and_large(settings)):
-        return lambda: load_cached(settings.bibliography, shown, settings.cache_dir)[0]
+        return lambda: load_cached(settings.bibliography, shown, settings.cache_dir)
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     pending = pool.submit(_bib_json, settings.bibliography, shown, settings.cache_dir)
 
-    def wait() -> Bibliography:
+    def wait() -> tuple[Bibliography, str]:
         try:
-            parsed = from_json(*pending.result())
+            text, digest = pending.result()
         finally:
             pool.shutdown()
-        return parsed or load_cached(settings.bibliography, shown, settings.cache_dir)[0]
+        parsed = from_json(text, digest)
+        return (parsed, digest) if parsed is not None else load_cached(settings.bibliography, shown, settings.cache_dir)
 
     return wait
 

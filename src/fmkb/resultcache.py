@@ -93,12 +93,12 @@ def affected(
     old: dict[str, Record],
     new: dict[str, list],
     paths: list[str],
-    bib_changes: set[str] | None = None,
+    changed_keys: set[str] | None = None,
 ) -> list[str]:
     """Notes in `records` (bytes unchanged) whose results may differ now.
 
     `new` maps the notes whose bytes changed (or that are new) to their identity, `old`
-    the last run's records of the notes that changed or are gone; `bib_changes` holds
+    the last run's records of the notes that changed or are gone; `changed_keys` holds
     the bib keys added, removed or given another year since then (None: the
     bibliography is unchanged).
     """
@@ -112,7 +112,7 @@ def affected(
         if rel in new:
             title, aliases, *_ = new[rel]
             keys |= index_keys(rel, title, aliases)
-    cites = bib_changes or set()
+    cites = changed_keys or set()
     if not moved and not cites:
         return []
 

@@ -76,6 +76,18 @@ def _parameters(v: Any) -> str | None:
     )
 
 
+def _positive_int(v: Any) -> str | None:
+    ok = isinstance(v, int) and not isinstance(v, bool) and v > 0
+    return None if ok else "must be a whole number of tokens, such as 131072"
+
+
+WEIGHTS = ("open", "gated", "closed")
+
+
+def _weights(v: Any) -> str | None:
+    return None if v in WEIGHTS else f"must be one of {', '.join(WEIGHTS)}"
+
+
 def _str_or_list(v: Any) -> str | None:
     return None if isinstance(v, str) or _str_list(v) is None else "must be a string or a list of strings"
 
@@ -104,6 +116,10 @@ FIELDS: tuple[Field, ...] = (
     Field("organization", ("model",), _str, example="organization: OpenAI"),
     Field("released", ("model",), _date, example="released: 2020-05-28"),
     Field("parameters", ("model",), _parameters, example='parameters: "175B"'),
+    Field("active_parameters", ("model",), _parameters, example='active_parameters: "37B"'),
+    Field("training_tokens", ("model",), _parameters, example='training_tokens: "14.8T"'),
+    Field("context_length", ("model",), _positive_int, example="context_length: 131072"),
+    Field("weights", ("model",), _weights, example="weights: open"),
     Field("paper", ("model",), _str, example="paper: brown2020language"),
     Field("license", ("model",), _str, example='license: "Apache-2.0"'),
 )

@@ -39,16 +39,16 @@ def within(seconds: int):
         ("x <embed src='a.swf'>", 3),
         ("x <style>body{}</style>", 3),
         ("x <link rel=stylesheet href='https://evil.example/a.css'>", 3),
-        ("x <img src=x onerror=alert(1)>", 3),
-        ("x <b onclick='go()'>b</b>", 3),
-        ("x <a href='javascript:alert(1)'>a</a>", 3),
+        ("x <img src=x onerror=alert(1)>", 14),
+        ("x <b onclick='go()'>b</b>", 6),
+        ("x <a href='javascript:alert(1)'>a</a>", 12),
         ('x <a href="jav&#x61;script:alert(1)">a</a>', 3),
-        ("x <img src='data:image/svg+xml;base64,PHN2Zz4='>", 3),
+        ("x <img src='data:image/svg+xml;base64,PHN2Zz4='>", 13),
         ("x [click](javascript:alert(1))", 11),
         ("x ![img](data:text/html;base64,PHNjcmlwdD4=)", 10),
         ("x <javascript:alert(1)>", 3),
-        ("[ref]: javascript:alert(1)", 8),
-        ("x <span style='background:url(https://evil.example/t.png)'>s</span>", 3),
+        ("[ref]: javascript:alert(1)\n\nSee [x][ref].", 8),
+        ("x <span style='background:url(https://evil.example/t.png)'>s</span>", 9),
     ],
 )
 def test_unsafe_html_is_an_error_at_its_place(vault, body, column):
@@ -143,13 +143,16 @@ def test_ten_megabyte_single_line_note(vault):
     root = vault({"a.md": "# Big\n" + line + "\n"})
     with within(60):
         ds = diags(root)
-    assert ds and all(d.line == 2 for d in ds) and {d.rule for d in ds} == {"link-unresolved"}
+    assert {d.rule for d in ds} == {"link-unresolved", "note-too-complex"}
+    assert all(d.line == 2 for d in ds if d.rule == "link-unresolved")
 
 
 def test_hundred_thousand_links_in_one_note(vault):
     root = vault({"a.md": "[[b]] " * 100_000 + "\n[[Nope]]\n", "b.md": "x"})
     with within(60):
-        assert places(diags(root)) == [("notes/a.md", 2, 1, "link-unresolved")]
+        found = places(diags(root))
+    assert ("notes/a.md", 2, 1, "link-unresolved") in found
+    assert [p for p in found if p[3] != "link-unresolved"] == [("notes/a.md", 1, 1, "note-too-complex")]
 
 
 def test_nul_bytes_and_bad_utf8_and_cr_line_endings(vault):
@@ -165,8 +168,9 @@ def test_nul_bytes_and_bad_utf8_and_cr_line_endings(vault):
 
 
 def test_unterminated_fence_and_unclosed_wikilink(vault):
-    root = vault({"a.md": "[[Nope]]\n[[never closed\n```\n[[Hidden]]\n"})
-    assert places(diags(root)) == [("notes/a.md", 1, 1, "link-unresolved")]
+    # an unclosed fence is text, as the renderer shows it: the link after it is checked
+    root = vault({"a.md": "[[Nope]]\n[[never closed\n```\n[[Shown]]\n"})
+    assert places(diags(root)) == [("notes/a.md", 1, 1, "link-unresolved"), ("notes/a.md", 4, 1, "link-unresolved")]
 
 
 @pytest.mark.parametrize(
@@ -198,4 +202,4 @@ def test_pathological_brackets_finish_in_bounded_time(vault):
     # `[` then a million `@a`: the old citation pattern backtracked quadratically here
     root = vault({"a.md": "[" + "@a " * 1_000_000})
     with within(60):
-        assert diags(root) == []
+        assert places(diags(root)) == [("notes/a.md", 1, 1, "note-too-complex")]  # reported, not rendered

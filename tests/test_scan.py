@@ -79,8 +79,12 @@ def test_tilde_fence_and_longer_closing_fence():
     assert [link.target for link in links(text)] == ["Shown"]
 
 
-def test_unterminated_fence_hides_rest_of_file():
-    assert links("```\n[[Hidden]]\n\n[[Also hidden]]") == []
+def test_an_unclosed_fence_is_text_as_the_renderer_shows_it():
+    assert [x.target for x in links("```\n[[Shown]]\n\n[[Also shown]]")] == ["Shown", "Also shown"]
+
+
+def test_a_fence_closed_later_still_hides_its_content():
+    assert [x.target for x in links("````\n[[Hidden]]\n```\n[[Still hidden]]\n````\n[[Shown]]")] == ["Shown"]
 
 
 def test_indented_code_block_hides_links():

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .bibliography import Bibliography
-from .config import DEFAULT_ALLOWED_HTML
+from .config import MarkdownSetup, Settings
 from .diagnostics import Diagnostic, diag, sort_key
 from .load import Vault
 from .model import Note
+from .publish import note_html, too_complex
+from .render import BibView, PageContext
 from .resolve import Index, build_index, check_link, cited_items, nearest_keys
-from .safety import html_problem, markup_in_text
+from .sanitize import Policy, markup_in_text, unsafe_parts
+from .scan import LineIndex
 from .schema import check_frontmatter, frontmatter_bib_keys
+
+
+@dataclass(slots=True)
+class HtmlView:
+    """How the site turns a note into HTML (its Markdown setup) and what it lets through (its
+    policy): the check reports what the published page's sanitizer would remove."""
+
+    setup: MarkdownSetup
+    policy: Policy
+    _renderer: Any = None
+
+    @staticmethod
+    def of(settings: Settings) -> HtmlView:
+        return HtmlView(settings.markdown, Policy.allowing(settings.allow_html, tuple(settings.markdown.names)))
+
+    def renderer(self) -> Any:
+        if self._renderer is None:
+            self._renderer = self.setup.renderer()
+        return self._renderer
 
 
 @dataclass(slots=True)
@@ -50,10 +73,10 @@ class NotesResult:
     each: dict[str, NoteResult]  # note path -> its own share of the above
 
 
-def check(vault: Vault, bib: Bibliography, allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)) -> Report:
+def check(vault: Vault, bib: Bibliography, html: HtmlView) -> Report:
     """All diagnostics for a vault, sorted by place. Pure over its inputs."""
     index = build_index(vault.notes, vault.files)
-    part = check_notes(vault.notes, index, bib, allow_html, vault.prefix)
+    part = check_notes(vault.notes, index, bib, html, vault.prefix)
     return finish(vault, bib, index, [part], len(vault.notes))
 
 
@@ -81,14 +104,17 @@ def finish(vault: Vault, bib: Bibliography, index: Index | None, parts: list[Not
     return Report(out, notes, sum(p.links for p in parts), sum(p.citations for p in parts), index, cited)
 
 
-def check_notes(notes, index: Index, bib: Bibliography, allow_html: frozenset[str], prefix: str) -> NotesResult:
+def check_notes(notes, index: Index, bib: Bibliography, html: HtmlView, prefix: str) -> NotesResult:
     """The per-note rules for `notes`, against an index of the whole vault."""
     out: list[Diagnostic] = []
     cited: dict[str, list[str]] = {}
     each: dict[str, NoteResult] = {}
     n_links = n_cites = 0
+    slugify, separator = html.setup.slugify()
+    ctx = PageContext(index, slugify, separator, lambda path: "../" + path)
+    view = BibView(bib)
     for note in notes:
-        one = each[note.path] = check_note(note, index, bib, allow_html, prefix + note.path)
+        one = each[note.path] = check_note(note, index, bib, html, prefix + note.path, ctx, view)
         out.extend(one.diagnostics)
         n_links += one.links
         n_cites += one.citations
@@ -97,7 +123,15 @@ def check_notes(notes, index: Index, bib: Bibliography, allow_html: frozenset[st
     return NotesResult(out, n_links, n_cites, cited, each)
 
 
-def check_note(note: Note, index: Index, bib: Bibliography, allow_html: frozenset[str], shown: str) -> NoteResult:
+def check_note(
+    note: Note,
+    index: Index,
+    bib: Bibliography,
+    html: HtmlView,
+    shown: str,
+    ctx: PageContext | None = None,
+    view: BibView | None = None,
+) -> NoteResult:
     """The per-note rules for one note. Pure: the same note, index and bibliography give the same result."""
     out: list[Diagnostic] = []
     keys = bib.entries
@@ -113,22 +147,11 @@ def check_note(note: Note, index: Index, bib: Bibliography, allow_html: frozense
         unresolved = unresolved or res.rule == "link-unresolved"
         if problem:
             out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
-    for raw in note.html:
-        problem = None if raw.closing else html_problem(raw, allow_html)
-        if problem:
-            out.append(
-                diag(
-                    shown,
-                    raw.line,
-                    raw.column,
-                    "html-unsafe",
-                    problem,
-                    "remove it; allowed tags can be set with the plugin's allow_html option"
-                    if raw.tag and not raw.problem
-                    else "remove it",
-                )
-            )
-    for key in ("title", "description", "aliases", "tags"):
+    if ctx is None or view is None:
+        slugify, separator = html.setup.slugify()
+        ctx, view = PageContext(index, slugify, separator, lambda path: "../" + path), BibView(bib)
+    out.extend(unsafe_html(note, shown, html, ctx, view))
+    for key in ("title", "description", "subtitle", "aliases", "tags"):
         values = note.meta.get(key)
         for value in values if isinstance(values, list) else [values]:
             if isinstance(value, str) and markup_in_text(value):
@@ -169,3 +192,47 @@ def check_note(note: Note, index: Index, bib: Bibliography, allow_html: frozense
     bib_keys.update(frontmatter_bib_keys(note))
     bib_hints = any(d.rule in ("cite-unknown", "paper-cite") for d in diagnostics)
     return NoteResult(diagnostics, n_links, n_cites, cited, sorted(looked_up), unresolved, sorted(bib_keys), bib_hints)
+
+
+def unsafe_html(note: Note, shown: str, html: HtmlView, ctx: PageContext, view: BibView) -> list[Diagnostic]:
+    """`html-unsafe`: what the sanitizer removes from the note's published HTML, at the place
+    in the note it most likely comes from."""
+    complex_at = too_complex(note)
+    if complex_at is not None:
+        line, col = LineIndex(note.text).position(complex_at[0])
+        return [
+            diag(
+                shown,
+                line,
+                col,
+                "note-too-complex",
+                f"not published: {complex_at[1]} would take the renderer too long",
+                "split it into shorter paragraphs",
+            )
+        ]
+    if not html.setup.may_publish_markup(note.text[note.body_start :]):
+        return []
+    found = unsafe_parts(note_html(note, ctx, view, html.renderer()), html.policy)
+    if not found:
+        return []
+    lower = note.text.lower()
+    index = LineIndex(note.text)
+    out: list[Diagnostic] = []
+    seen: set[tuple[int, int, str]] = set()
+    for part in found:
+        at = -1
+        for needle in part.needles:
+            at = lower.find(needle.lower(), note.body_start)
+            if at != -1:
+                break
+        line, col = index.position(at if at != -1 else note.body_start)
+        if (line, col, part.problem) in seen:
+            continue
+        seen.add((line, col, part.problem))
+        hint = (
+            "remove it; allowed tags can be set with the plugin's allow_html option"
+            if part.problem.startswith("raw HTML")
+            else "remove it: the site drops it"
+        )
+        out.append(diag(shown, line, col, "html-unsafe", part.problem, hint))
+    return out

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -98,6 +99,131 @@ DEFAULT_ALLOWED_HTML = (
 )
 
 
+# Extensions whose HTML can carry a note's raw HTML, URLs or attributes only through
+# '<', '{', '](' or a reference definition ']:': a note without those renders to
+# nothing the sanitizer would remove. With any other extension every note is rendered.
+_KNOWN = frozenset(
+    {
+        "toc",
+        "tables",
+        "fenced_code",
+        "codehilite",
+        "nl2br",
+        "wikilinks",
+        "meta",
+        "admonition",
+        "attr_list",
+        "footnotes",
+        "def_list",
+        "abbr",
+        "md_in_html",
+        "sane_lists",
+        "smarty",
+        "pymdownx.superfences",
+        "pymdownx.emoji",
+        "pymdownx.arithmatex",
+        "pymdownx.highlight",
+        "pymdownx.inlinehilite",
+        "pymdownx.tasklist",
+        "pymdownx.mark",
+        "pymdownx.details",
+        "pymdownx.caret",
+        "pymdownx.tilde",
+        "pymdownx.betterem",
+        "pymdownx.keys",
+        "pymdownx.smartsymbols",
+    }
+)
+_TAG_OR_ATTRS = re.compile(r"<[A-Za-z!/?]|\{[^{}\n]*=")  # raw HTML, comments, attr_list with values
+_DESTINATION = re.compile(r"\]\(|(?<!\])\]:")  # an inline link's destination, or a reference definition's
+_PLAIN_WEB_URL = re.compile(r"[ \t]*\n?[ \t>]*<?(?:https?://|mailto:)[^\s<>()&\\\"']*(?=[\s)>]|$)")
+_SCHEME_HINT = re.compile(r"[:&\\]")  # a scheme, or an entity or escape that could spell one
+REQUIRED_EXTENSIONS = ("toc", "attr_list", "tables")  # fmkb's own output relies on them
+MKDOCS_BUILTINS = ("toc", "tables", "fenced_code")  # MkDocs renders every site with these
+
+
+def _name(ext: Any) -> str:
+    if isinstance(ext, str):
+        return ext.removeprefix("markdown.extensions.")
+    return type(ext).__module__.removeprefix("markdown.extensions.")
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownSetup:
+    """The Markdown extensions (and their options) the site renders notes with."""
+
+    extensions: tuple[Any, ...] = (*MKDOCS_BUILTINS, "attr_list")
+    configs: Mapping[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def of(extensions: list[Any], configs: Mapping[str, Any]) -> MarkdownSetup:
+        """The setup MkDocs builds with, plus the extensions fmkb's output needs (added to
+        `extensions` in place, as the plugin does to MkDocs' configuration)."""
+        for name in REQUIRED_EXTENSIONS:
+            if name not in [_name(e) for e in extensions]:
+                extensions.append(name)
+        return MarkdownSetup(tuple(extensions), dict(configs))
+
+    @property
+    def names(self) -> list[str]:
+        return [_name(e) for e in self.extensions]
+
+    @property
+    def math(self) -> bool:
+        """Whether `$...$` is rendered as math (then it holds no links or citations)."""
+        return "pymdownx.arithmatex" in self.names
+
+    def fingerprint(self) -> list:
+        """What a cached check result depends on (options by repr: they may hold functions)."""
+        return [self.names, sorted((k, repr(v)) for k, v in self.configs.items())]
+
+    def may_publish_markup(self, body: str) -> bool:
+        """False only when rendering `body` cannot produce anything the sanitizer removes.
+
+        With the known extensions, markup reaches the HTML only as raw HTML ('<' and a
+        letter, '!', '/' or '?'), as attr_list attributes (`{... = ...}`), or as a URL
+        in a link or reference definition; a URL can run script only with a scheme,
+        whose ':' (or an entity or escape that spells one) comes before any ')' of an
+        inline link, or within two lines of a definition. Plain http(s) and mailto URLs
+        are skipped. Linear: each search resumes where the last one stopped.
+        """
+        if not set(self.names) <= _KNOWN or _TAG_OR_ATTRS.search(body):
+            return True
+        paren = hint = -1
+        for m in _DESTINATION.finditer(body):
+            start = m.end()
+            plain = _PLAIN_WEB_URL.match(body, start)
+            if plain:
+                start = plain.end()
+            if m.group() == "](":
+                if paren < start:
+                    paren = body.find(")", start)
+                end = len(body) if paren == -1 else paren
+            else:
+                first = body.find("\n", start)
+                second = body.find("\n", first + 1) if first != -1 else -1
+                end = len(body) if second == -1 else second
+            if hint < start:
+                found = _SCHEME_HINT.search(body, start)
+                hint = len(body) if found is None else found.start()
+            if hint < end:
+                return True
+        return False
+
+    def slugify(self) -> tuple[Any, str]:
+        """The toc extension's slug function and separator, as configured."""
+        from markdown.extensions.toc import slugify
+
+        toc = self.configs.get("toc") or {}
+        return toc.get("slugify", slugify), toc.get("separator", "-")
+
+    def renderer(self) -> Any:
+        """A Python-Markdown instance set up as the site's (build one per process and reuse it)."""
+        import markdown
+
+        return markdown.Markdown(extensions=list(self.extensions), extension_configs=dict(self.configs))
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     root: str  # the folder holding mkdocs.yml: paths in diagnostics are relative to it
@@ -106,6 +232,7 @@ class Settings:
     cache_dir: str = ""  # absolute; "" when caching is off
     network: Network = Network()
     allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)
+    markdown: MarkdownSetup = MarkdownSetup()
 
     def shown(self, path: str) -> str:
         rel = os.path.relpath(path, self.root).replace(os.sep, "/")
@@ -118,7 +245,11 @@ def _inside(root: str, path: str) -> bool:
 
 
 def settings_from(
-    config_file: str, docs_dir: str, bibliography: str, options: Mapping[str, Any] | None = None
+    config_file: str,
+    docs_dir: str,
+    bibliography: str,
+    options: Mapping[str, Any] | None = None,
+    markdown: MarkdownSetup | None = None,
 ) -> Settings:
     """Resolve the plugin's options relative to the folder of mkdocs.yml, and check them.
 
@@ -143,7 +274,7 @@ def settings_from(
     net = {f: options[f] for f in Network.__dataclass_fields__ if options.get(f) is not None}
     allowed = options.get("allow_html")
     allow = frozenset(t.lower() for t in allowed) if allowed is not None else frozenset(DEFAULT_ALLOWED_HTML)
-    return Settings(root, docs, bib, cache_dir, Network(**net), allow)
+    return Settings(root, docs, bib, cache_dir, Network(**net), allow, markdown or MarkdownSetup())
 
 
 def load_settings(config_file: str = "mkdocs.yml") -> Settings:
@@ -166,4 +297,5 @@ def load_settings(config_file: str = "mkdocs.yml") -> Settings:
     plugin = cfg.plugins.get("fmkb")
     if plugin is None:
         raise ConfigError(f"{config_file}: the fmkb plugin is not enabled (add '- fmkb' under plugins:)")
-    return settings_from(config_file, cfg["docs_dir"], plugin.config.bibliography, dict(plugin.config))
+    setup = MarkdownSetup.of(cfg["markdown_extensions"], cfg["mdx_configs"])
+    return settings_from(config_file, cfg["docs_dir"], plugin.config.bibliography, dict(plugin.config), setup)

@@ -7,6 +7,7 @@ message; renderers turn a list of them into text, GitHub annotations or JSON.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -32,6 +33,8 @@ RULES: dict[str, tuple[str, Severity, str]] = {
     "embed-missing": ("FMKB206", Severity.ERROR, "an embed names no file or note"),
     "cite-unknown": ("FMKB301", Severity.ERROR, "a citation names no bib entry"),
     "html-unsafe": ("FMKB601", Severity.ERROR, "raw HTML or a link that can run script or load foreign content"),
+    "note-too-complex": ("FMKB602", Severity.ERROR, "a note the renderer cannot publish in reasonable time"),
+    "file-unpublishable": ("FMKB603", Severity.ERROR, "a file in the notes folder the site will not publish"),
     "bib-syntax": ("FMKB401", Severity.ERROR, "a bib block does not parse"),
     "bib-duplicate-key": ("FMKB402", Severity.ERROR, "two bib entries share a key"),
     "bib-missing-field": ("FMKB403", Severity.ERROR, "a bib entry lacks a required field"),
@@ -94,6 +97,24 @@ def summarize(diagnostics: list[Diagnostic], notes: int, links: int, citations: 
     return Summary(errors, len(diagnostics) - errors, notes, links, citations)
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters, line separators and bidi overrides shown as escapes:
+    a note's name or content can never start a new line in fmkb's output (where it would
+    pass for a workflow command such as `::error`) or reorder what a reader sees."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def one_line(d: Diagnostic) -> str:
+    """`path:line:col: message [rule] (hint: ...)`, printable: for logs such as MkDocs'."""
+    hint = f" (hint: {printable(d.hint)})" if d.hint else ""
+    return f"{printable(d.path)}:{d.line}:{d.column}: {printable(d.message)} [{d.rule}]{hint}"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -101,9 +122,9 @@ def _plural(n: int, word: str) -> str:
 def render_text(diagnostics: list[Diagnostic], summary: Summary) -> str:
     lines = []
     for d in diagnostics:
-        lines.append(f"{d.path}:{d.line}:{d.column}: {d.severity.value}: {d.message} [{d.rule}]")
+        lines.append(f"{printable(d.path)}:{d.line}:{d.column}: {d.severity.value}: {printable(d.message)} [{d.rule}]")
         if d.hint:
-            lines.append(f"    hint: {d.hint}")
+            lines.append(f"    hint: {printable(d.hint)}")
     lines.append(
         f"{_plural(summary.errors, 'error')}, {_plural(summary.warnings, 'warning')} "
         f"in {_plural(summary.notes, 'note')} "
@@ -113,8 +134,9 @@ def render_text(diagnostics: list[Diagnostic], summary: Summary) -> str:
 
 
 def _escape_data(s: str) -> str:
-    # GitHub workflow-command escaping for the message part.
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub workflow-command escaping for the message part (its own newlines stay
+    # %0A, other control characters are shown escaped).
+    return printable(s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(s: str) -> str:
@@ -124,7 +146,7 @@ def _escape_property(s: str) -> str:
 def render_github(diagnostics: list[Diagnostic], summary: Summary) -> str:
     lines = []
     for d in diagnostics:
-        message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        message = printable(d.message) + (f"\nhint: {printable(d.hint)}" if d.hint else "")
         lines.append(
             f"::{d.severity.value} file={_escape_property(d.path)},line={d.line},col={d.column},"
             f"title={_escape_property(d.rule)}::{_escape_data(message)}"
@@ -140,14 +162,14 @@ def render_json(diagnostics: list[Diagnostic], summary: Summary) -> str:
     out = {
         "diagnostics": [
             {
-                "path": d.path,
+                "path": printable(d.path),
                 "line": d.line,
                 "column": d.column,
                 "severity": d.severity.value,
                 "rule": d.rule,
                 "code": d.code,
-                "message": d.message,
-                "hint": d.hint,
+                "message": printable(d.message),
+                "hint": None if d.hint is None else printable(d.hint),
             }
             for d in diagnostics
         ],

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from . import bibcache, code_digest, resultcache
 from .bibcache import digest_of, from_json, is_cached, load_cached
 from .bibliography import BibEntry, Bibliography
-from .check import NoteResult, NotesResult, Report, check, check_notes, finish
+from .check import HtmlView, NoteResult, NotesResult, Report, check, check_notes, finish
 from .config import Settings
 from .diagnostics import Diagnostic, from_rows, to_rows
 from .load import Vault, discover, escaping_diagnostics, load_note, load_vault, read_bytes
@@ -84,6 +84,7 @@ class _Files:
     files: set[str]
     escaping: list[str]
     caching: bool
+    math: bool = True  # the site renders $...$ as math
     raws: dict[str, bytes] = field(default_factory=dict)  # read ahead, not parsed yet
     unreadable: dict[str, Diagnostic] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)  # of each note's bytes, when caching
@@ -110,7 +111,7 @@ class _Files:
             if hit is None:
                 raw = self.read(rel)
                 self.raws.pop(rel, None)  # its text lives on in the note
-                hit = load_note(rel, raw, self.prefix + rel)
+                hit = load_note(rel, raw, self.prefix + rel, self.math)
             notes.append(hit[0])
             diags.extend(hit[1])
         return notes, diags
@@ -123,12 +124,18 @@ class _Files:
 
 
 def _fingerprint(settings: Settings, prefix: str) -> list:
-    return [code_digest(), prefix, sorted(settings.allow_html), settings.shown(settings.bibliography)]
+    return [
+        code_digest(),
+        prefix,
+        sorted(settings.allow_html),
+        settings.markdown.fingerprint(),
+        settings.shown(settings.bibliography),
+    ]
 
 
 def _analyze_files(settings: Settings, split: bool, caching: bool) -> Analysis:
     prefix = _prefix(settings)
-    got = _Files(settings.docs_dir, prefix, *discover(settings.docs_dir), caching)
+    got = _Files(settings.docs_dir, prefix, *discover(settings.docs_dir), caching, settings.markdown.math)
     if caching:
         cached = resultcache.load(settings.cache_dir, _fingerprint(settings, prefix))
         if cached is not None:
@@ -163,7 +170,7 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
     if len(changed) > limit:
         return None
     for rel in changed:
-        got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel)
+        got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel, got.math)
     idents = {rel: resultcache.identity(got.parsed[rel][0]) for rel in changed}
     digests = {rel: rec.identity_digest for rel, rec in records.items()}
     digests.update({rel: resultcache.identity_digest(ident) for rel, ident in idents.items()})
@@ -184,7 +191,7 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
             return None
         for rel in again:
             del records[rel]
-            got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel)
+            got.parsed[rel] = load_note(rel, got.read(rel), got.prefix + rel, got.math)
             idents[rel] = resultcache.identity(got.parsed[rel][0])
         changed = sorted(changed + again)
     notes: list[Note] = []
@@ -194,7 +201,7 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
         fresh = [got.parsed[rel][0] for rel in changed]
         notes = _by_path([resultcache.stub(rel, rec.identity) for rel, rec in records.items()] + fresh)
         index = build_index(notes, got.files)
-        parts.append(check_notes(fresh, index, bib, settings.allow_html, got.prefix))
+        parts.append(check_notes(fresh, index, bib, HtmlView.of(settings), got.prefix))
     vault = got.vault(notes)
     load_diags = [d for rel in changed for d in got.parsed[rel][1]]
     for rel in got.paths:
@@ -319,7 +326,7 @@ def _split_worker(conn, settings: Settings, got: _Files, counter) -> None:
         conn.send(share.idents)
         others, slim = conn.recv()
         index = build_index(_by_path(_stubs(others) + share.notes), got.files)
-        part = check_notes(share.notes, index, _unslim(*slim), settings.allow_html, got.prefix)
+        part = check_notes(share.notes, index, _unslim(*slim), HtmlView.of(settings), got.prefix)
         rows = _own_rows(got, part, share)
         summary = (to_rows(part.diagnostics + share.diagnostics), part.links, part.citations, part.cited)
         conn.send((summary, got.unreadable, rows, share.digests))
@@ -353,7 +360,7 @@ def _analyze_split(settings: Settings, got: _Files) -> Analysis:
         vault = got.vault(_by_path(share.notes + _stubs(theirs)))
         vault.diagnostics.extend(share.diagnostics)
         index = build_index(vault.notes, got.files)
-        part = check_notes(share.notes, index, bib, settings.allow_html, got.prefix)
+        part = check_notes(share.notes, index, bib, HtmlView.of(settings), got.prefix)
         rows = _own_rows(got, part, share)
         if cached_json is None and settings.cache_dir:  # while the other process still checks
             bibcache.save(settings.cache_dir, bib, bib_digest)
@@ -378,7 +385,7 @@ def _analyze_serial(settings: Settings, got: _Files) -> Analysis:
     vault.diagnostics.extend(diags)
     bib, bib_digest = bib_of()
     index = build_index(notes, got.files)
-    part = check_notes(notes, index, bib, settings.allow_html, got.prefix)
+    part = check_notes(notes, index, bib, HtmlView.of(settings), got.prefix)
     analysis = Analysis(settings, vault, bib, finish(vault, bib, index, [part], len(notes)))
     if got.caching:
         idents = {n.path: resultcache.identity(n) for n in notes}
@@ -402,10 +409,10 @@ def _gc_paused():
 
 def _analyze(settings: Settings, bib: Bibliography | None, note_memo: dict | None) -> Analysis:
     bib_of = _bib_later(settings) if bib is None else None
-    vault = load_vault(settings.docs_dir, _prefix(settings), note_memo)
+    vault = load_vault(settings.docs_dir, _prefix(settings), note_memo, settings.markdown.math)
     if bib_of is not None:
         bib, _ = bib_of()
-    return Analysis(settings, vault, bib, check(vault, bib, settings.allow_html))
+    return Analysis(settings, vault, bib, check(vault, bib, HtmlView.of(settings)))
 
 
 def _bib_later(settings: Settings) -> Callable[[], tuple[Bibliography, str]]:

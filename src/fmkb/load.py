@@ -273,8 +273,12 @@ def _decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
         return raw.decode("utf-8", "replace"), [d]
 
 
-def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tuple[Note, list[Diagnostic]]:
-    """Parse one note from its bytes. Pure: no I/O, safe to run in a worker process."""
+def load_note(
+    relpath: str, raw: bytes, display_path: str | None = None, math: bool = True
+) -> tuple[Note, list[Diagnostic]]:
+    """Parse one note from its bytes. Pure: no I/O, safe to run in a worker process.
+
+    `math`: the site renders `$...$` as math, so links and citations inside it are not."""
     shown = display_path or relpath
     text, diags = _decode(raw, shown)
     text = normalize_text(text)
@@ -282,7 +286,7 @@ def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tupl
     index = LineIndex(text, lines)
     meta, positions, fm_links, body_line, fm_diags = parse_frontmatter(text, shown, index)
     diags.extend(fm_diags)
-    found = scan(text, body_line, lines, index)
+    found = scan(text, body_line, lines, index, math)
     body_start = index.starts[body_line] if body_line < len(index.starts) else len(text)
     note = Note(
         relpath,
@@ -295,7 +299,7 @@ def load_note(relpath: str, raw: bytes, display_path: str | None = None) -> tupl
         fm_links + found.links,
         found.citations,
         found.urls,
-        found.html,
+        found.comments,
         any(d.rule == "frontmatter-yaml" for d in fm_diags),
     )
     return note, diags
@@ -385,7 +389,7 @@ def parse_notes(
     return notes, diags
 
 
-def load_vault(root: str, prefix: str, memo: dict | None = None) -> Vault:
+def load_vault(root: str, prefix: str, memo: dict | None = None, math: bool = True) -> Vault:
     """Read every note under `root` once. `prefix` is how paths are shown (e.g. 'notes/').
 
     `memo`, kept by a long-lived caller such as the plugin under `mkdocs serve`, maps a
@@ -401,14 +405,14 @@ def load_vault(root: str, prefix: str, memo: dict | None = None) -> Vault:
         if problem:
             vault.diagnostics.append(problem)
         if memo is None:
-            note, diags = load_note(rel, raw, shown)
+            note, diags = load_note(rel, raw, shown, math)
         else:
             digest = hashlib.blake2b(raw, digest_size=16).digest()
             hit = memo.get(rel)
             if hit is not None and hit[0] == digest and hit[3] == shown:
                 note, diags = hit[1], hit[2]
             else:
-                note, diags = load_note(rel, raw, shown)
+                note, diags = load_note(rel, raw, shown, math)
                 memo[rel] = (digest, note, diags, shown)
         vault.notes.append(note)
         vault.diagnostics.extend(diags)

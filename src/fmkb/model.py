@@ -69,7 +69,7 @@ class Note:
     links: list[WikiLink] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     urls: list[tuple[str, int, int]] = field(default_factory=list)  # (url, line, column)
-    html: list = field(default_factory=list)  # scan.RawHtml: raw tags and link destinations
+    comments: list[tuple[int, int]] = field(default_factory=list)  # Obsidian `%%` comments: not published
     frontmatter_refused: bool = False  # its front matter did not parse, or was refused unparsed
 
     @property

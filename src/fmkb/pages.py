@@ -40,12 +40,15 @@ def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
     return out
 
 
-def fill_markers(markdown: str, analysis: Analysis, view: BibView, page, files, sink: list[str] | None = None) -> str:
+def fill_markers(
+    markdown: str, analysis: Analysis, view: BibView, page, files, sink: list[str] | None = None, nonce: str = ""
+) -> str:
     """Replace `<!-- fmkb:... -->` markers with their tables.
 
     With a `sink`, the (large) HTML goes there and the Markdown gets a placeholder,
-    `<!-- fmkb:block N -->`, for the plugin to fill in the finished page: neither
-    Markdown nor the search indexer then parses thousands of rows.
+    an empty div whose id holds the build's random `nonce` (so no note can forge one),
+    for the plugin to fill in the finished page: neither Markdown nor the search
+    indexer then parses thousands of rows.
     """
     if "fmkb:" not in markdown:
         return markdown
@@ -62,14 +65,14 @@ def fill_markers(markdown: str, analysis: Analysis, view: BibView, page, files, 
         if sink is None:
             return block
         sink.append(block)
-        return f'<div class="fmkb-block" data-fmkb-block="{len(sink) - 1}"></div>'
+        return f'<div id="fmkb-block-{nonce}-{len(sink) - 1}"></div>'
 
     return _MARKER.sub(replace, markdown)
 
 
-def fill_placeholders(output: str, blocks: list[str]) -> str:
+def fill_placeholders(output: str, blocks: list[str], nonce: str) -> str:
     for i, block in enumerate(blocks):
-        output = output.replace(f'<div class="fmkb-block" data-fmkb-block="{i}"></div>', block, 1)
+        output = output.replace(f'<div id="fmkb-block-{nonce}-{i}"></div>', block, 1)
     return output
 
 

@@ -9,17 +9,17 @@ references.bib is not parsed again.
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import os
 import posixpath
 import re
+import secrets
 from importlib import resources
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
@@ -27,9 +27,10 @@ from mkdocs.utils import get_relative_url
 from . import pages
 from .bibcache import load_cached
 from .bibliography import Bibliography
-from .config import DEFAULT_ALLOWED_HTML, ConfigError, Network, Settings, settings_from
-from .diagnostics import Severity
+from .config import DEFAULT_ALLOWED_HTML, ConfigError, MarkdownSetup, Network, Settings, settings_from
+from .diagnostics import Severity, one_line
 from .engine import Analysis, analyze
+from .publish import too_complex
 from .render import (
     BibView,
     PageContext,
@@ -41,10 +42,13 @@ from .render import (
     render_body,
 )
 from .resolve import check_link
+from .sanitize import Policy
+from .schema import theme_meta
 
 log = logging.getLogger("mkdocs.plugins.fmkb")
 DEFAULTS = Network()
 
+NOT_PUBLISHED = "This note is not published: it is too large or too complex to render (see `fmkb check`)."
 ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
 KIND_ORDER = ["papers", "models", "concepts", "resources"]
 
@@ -108,15 +112,6 @@ def compact_search_index(path: str) -> tuple[int, int]:
     return len(raw.encode()), len(out.encode())
 
 
-def _escape_meta(meta: dict) -> None:
-    """Front-matter strings reach theme templates, which do not escape: escape them here."""
-    for key in ("title", "description"):
-        if isinstance(meta.get(key), str):
-            meta[key] = html.escape(meta[key])
-    if isinstance(meta.get("tags"), list):
-        meta["tags"] = [html.escape(t) if isinstance(t, str) else t for t in meta["tags"]]
-
-
 class FmkbPlugin(BasePlugin[FmkbConfig]):
     supports_multiple_instances = False
 
@@ -130,20 +125,15 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self.command = command
 
     def on_config(self, config):
+        setup = MarkdownSetup.of(config.markdown_extensions, config.mdx_configs)
         try:
             self.settings: Settings = settings_from(
-                config.config_file_path, config["docs_dir"], self.config.bibliography
+                config.config_file_path, config["docs_dir"], self.config.bibliography, dict(self.config), setup
             )
         except ConfigError as e:
             raise PluginError(str(e)) from None
-        for ext in ("toc", "attr_list", "tables"):
-            if ext not in config.markdown_extensions:
-                config.markdown_extensions.append(ext)
-        toc = config.mdx_configs.get("toc", {})
-        from markdown.extensions.toc import slugify as default_slugify
-
-        self.slugify = toc.get("slugify", default_slugify)
-        self.separator = toc.get("separator", "-")
+        self.slugify, self.separator = setup.slugify()
+        self.policy = Policy.allowing(self.settings.allow_html, tuple(setup.names))
         for asset in ASSETS:
             target = config.extra_css if asset.endswith(".css") else config.extra_javascript
             if asset not in [str(x) for x in target]:
@@ -166,8 +156,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def on_files(self, files: Files, *, config) -> Files:
         self.analysis = analyze(self.settings, bib=self._bibliography(), note_memo=self._notes_memo)
         for d in self.analysis.report.diagnostics:
-            text = f"{d.path}:{d.line}:{d.column}: {d.message} [{d.rule}]" + (f" (hint: {d.hint})" if d.hint else "")
-            (log.warning if d.severity is Severity.ERROR else log.info)(text)
+            (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
         self.notes = {n.path: n for n in self.analysis.vault.notes}
         self._drop_escaping(files)
         if self.config.clean_urls:
@@ -188,6 +177,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self.stashes: dict[str, Stash] = {}  # per page: link and citation HTML, put back in on_page_content
         self.heading_memo: dict[str, list[str]] = {}
         self.blocks: dict[str, list[str]] = {}  # generated tables, put into the finished page
+        self.nonce = secrets.token_hex(8)  # names their placeholders
         return files
 
     def _blocks(self, src: str) -> list[str]:
@@ -236,15 +226,21 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         return back
 
     def on_page_read_source(self, *, page, config) -> str | None:
-        """Hand MkDocs the body alone when fmkb refused a note's front matter.
+        """Hand MkDocs the text fmkb checked, never the file again.
 
-        MkDocs' own YAML loader crashes the whole process on front matter nested a
-        hundred thousand levels deep; fmkb has already reported it at its place.
+        The text is decoded as fmkb decoded it (a file that is not UTF-8 is reported,
+        not a crash); front matter fmkb refused is left out (MkDocs' own YAML loader
+        would crash on a hundred thousand levels of nesting, or expand an alias bomb);
+        a note too complex to render gets a notice in place of its body.
         """
         note = self.notes.get(page.file.src_uri) if self.analysis else None
-        if note is not None and note.frontmatter_refused:
+        if note is None:
+            return None
+        if too_complex(note) is not None:
+            return f"# {note.title}\n\n{NOT_PUBLISHED}\n"
+        if note.frontmatter_refused:
             return note.text[note.body_start :]
-        return None
+        return note.text
 
     def on_post_build(self, *, config) -> None:
         mode = self.config.search_index
@@ -272,18 +268,22 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     # --- pages ----------------------------------------------------------------------
 
-    def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
+    @event_priority(100)  # before any other plugin reads the page's front matter
+    def _theme_meta(self, markdown: str, *, page, config, files) -> str:
+        """Only front matter the schema accepts reaches the theme, escaped where it is shown."""
+        if self.analysis is not None:
+            page.meta = theme_meta(page.meta)
+        return markdown
+
+    def _page_markdown(self, markdown: str, *, page, config, files) -> str:
         if self.analysis is None:
             return markdown
         src = page.file.src_uri
         if src in self.generated:
-            return pages.fill_markers(markdown, self.analysis, self.view, page, files, self._blocks(src))
+            return pages.fill_markers(markdown, self.analysis, self.view, page, files, self._blocks(src), self.nonce)
         note = self.notes.get(src)
-        if note is None:
+        if note is None or too_complex(note) is not None:
             return markdown
-        if markdown != note.text[note.body_start :]:
-            log.debug("fmkb: %s changed on disk during the build; rendering it as read by the engine", src)
-            markdown = note.text[note.body_start :]
 
         def url_for(path: str) -> str:
             target = files.get_file_from_path(path)
@@ -294,14 +294,12 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             self.slugify,
             self.separator,
             url_for,
-            self.settings.allow_html,
             self.heading_memo,
         )
-        _escape_meta(page.meta)
         stash = self.stashes[src] = Stash()
         body, cited = render_body(note, markdown, ctx, self.view, stash)
         body = insert_after_h1(body, aliases_line(note))
-        body = pages.fill_markers(body, self.analysis, self.view, page, files, self._blocks(src))
+        body = pages.fill_markers(body, self.analysis, self.view, page, files, self._blocks(src), self.nonce)
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
         sources = [(self.notes[p].title, url_for(p)) for p in self.backlinks.get(src, [])]
@@ -312,10 +310,14 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         )
         return body
 
+    on_page_markdown = CombinedEvent(_theme_meta, _page_markdown)
+
     def on_page_content(self, html: str, *, page, config, files) -> str:
         stash = self.stashes.pop(page.file.src_uri, None)
         if stash is not None:
             html = stash.fill(html)
+        if self.analysis is not None:
+            html = self.policy.clean(html)
         refs, back = self.tails.get(page.file.src_uri, ("", ""))
         for block, ident, title in ((refs, "fmkb-references", "References"), (back, "fmkb-backlinks", "Linked from")):
             if block:
@@ -330,8 +332,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         """
         blocks = self.blocks.pop(page.file.src_uri, None)
         if blocks:
-            output = pages.fill_placeholders(output, blocks)
-        refs, back = self.tails.pop(page.file.src_uri, ("", ""))
+            output = pages.fill_placeholders(output, [self.policy.clean(b) for b in blocks], self.nonce)
+        refs, back = (self.policy.clean(t) for t in self.tails.pop(page.file.src_uri, ("", "")))
         if not (refs or back):
             return output
         at = output.rfind("</article>")

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .bibliography import BibEntry, Bibliography, arxiv_id
-from .config import DEFAULT_ALLOWED_HTML
 from .model import Citation, Heading, Note, WikiLink
 from .resolve import Index, check_link, cited_items
-from .safety import html_problem
 
 Slugify = Callable[[str, str], str]
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"}
@@ -338,7 +336,6 @@ class PageContext:
     slugify: Slugify
     separator: str
     url_for: Callable[[str], str]  # note path -> URL of its built page, relative to the current page
-    allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)
     heading_memo: dict = field(default_factory=dict)  # note path -> toc ids, shared by the pages of a build
 
 
@@ -419,9 +416,6 @@ def embed_excerpt(target: Note, link: WikiLink, href: str, ctx: PageContext, lim
     )
 
 
-_TAGS = re.compile(r"<[^<>]*>")
-
-
 @dataclass(slots=True)
 class Stash:
     """Inline HTML kept out of Markdown's way: the Markdown gets a token, the finished HTML
@@ -433,25 +427,29 @@ class Stash:
     """
 
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
-    fragments: list[str] = field(default_factory=list)
+    fragments: list[tuple[str, str]] = field(default_factory=list)  # (HTML, inert text for inside a tag)
 
-    def put(self, fragment: str) -> str:
-        self.fragments.append(fragment)
+    def put(self, fragment: str, text: str) -> str:
+        """A token for `fragment`; `text` is what stands in for it inside a tag: words from
+        the note itself (never from the bibliography or another note), with nothing that
+        could end a value, start an attribute or spell a URL scheme."""
+        inert = re.sub(r"[^\w .,()'@#/-]", "", text).strip().replace(" ", "&#32;")
+        self.fragments.append((fragment, inert))
         return f"fmkb{self.nonce}t{len(self.fragments) - 1}t"
 
     def fill(self, html: str) -> str:
-        """Put the fragments in; a token that ended up inside a tag (say an image's alt
-        text) becomes the fragment's plain text, so no markup lands in an attribute."""
+        """Put the fragments in; a token that ended up inside a tag (an image's description,
+        a raw tag's attribute) gets its inert text, so no markup lands in an attribute."""
         if not self.fragments:
             return html
         token = re.compile(f"fmkb{self.nonce}t(\\d+)t")
 
         def inside_tag(m: re.Match) -> str:
-            return _TAGS.sub("", self.fragments[int(m.group(1))])
+            return self.fragments[int(m.group(1))][1]
 
         def put_back(m: re.Match) -> str:
             if m.group(1) is not None:
-                return self.fragments[int(m.group(1))]
+                return self.fragments[int(m.group(1))][0]
             tag = m.group(0)
             return token.sub(inside_tag, tag) if self.nonce in tag else tag
 
@@ -471,8 +469,10 @@ def render_body(
     base = note.body_start
     headings = {h.line for h in note.headings}
 
-    def inline(fragment: str, line: int) -> str:
-        return stash.put(fragment) if stash is not None and line not in headings else fragment
+    def inline(fragment: str, line: int, text: str) -> str:
+        if stash is None or line in headings:
+            return fragment
+        return stash.put(fragment, text)
 
     edits: list[tuple[int, int, str]] = []
     for link in note.links:
@@ -480,7 +480,7 @@ def render_body(
             continue
         rendered = render_link(link, note, ctx)
         if rendered.startswith(("<a ", "<span ")):  # not embeds (blocks) nor file links (Markdown)
-            rendered = inline(rendered, link.line)
+            rendered = inline(rendered, link.line, link.label or link.target or " ".join(link.headings))
         edits.append((link.start - base, link.end - base, rendered))
     cited: list[str] = []
     for c in note.citations:
@@ -488,14 +488,10 @@ def render_body(
         if rendered is None:
             continue
         cited.extend(i.key for i in cited_items(c, view.bib.entries) if i.key in view.bib.entries)
-        edits.append((c.start - base, c.end - base, inline(rendered, c.items[0].line)))
-    for raw in note.html:
-        problem = html_problem(raw, ctx.allow_html)
-        if problem:
-            original = markdown[raw.start - base : raw.end - base]
-            in_destination = not raw.tag and not original.startswith("<")  # the URL inside ](...)
-            safe = "#fmkb-unsafe-link" if in_destination else broken(original, f"{problem} [html-unsafe]")
-            edits.append((raw.start - base, raw.end - base, safe))
+        source = note.text[c.start : c.end].strip("[]")
+        edits.append((c.start - base, c.end - base, inline(rendered, c.items[0].line, source)))
+    for a, b in note.comments:  # Obsidian comments are the author's, not the reader's
+        edits.append((a - base, b - base, re.sub(r"[^\n]", "", note.text[a:b])))
     for block, offset in note_block_offsets(note):
         edits.append((offset - base, offset - base + len(block) + 1, f'<span id="{block_anchor(block)}"></span>'))
     edits.sort()

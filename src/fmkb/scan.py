@@ -50,109 +50,7 @@ class Scan:
     links: list[WikiLink]
     citations: list[Citation]
     urls: list[tuple[str, int, int]]  # (url, line, column) of external http(s) links
-    html: list  # RawHtml: tags and link destinations for the safety rule
-
-
-@dataclass(slots=True)
-class RawHtml:
-    """A raw HTML tag, or a Markdown link destination, that the safety rule must look at."""
-
-    tag: str  # lower-case tag name; "" for a Markdown link or image destination
-    problem: str | None  # a danger found in its attributes or URL, whatever the tag
-    closing: bool  # </tag>: escaped on the page with its opening tag, reported once
-    line: int
-    column: int
-    start: int
-    end: int
-
-
-_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9:-]*)((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>")
-_ATTR = re.compile(r"([^\s\"'=<>/]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+)")
-_HANDLER = re.compile(r"(?:^|[\s/\"'])on[a-z]+\s*=", re.I)
-_MD_DEST = re.compile(r"\]\(\s*<?([^)\s>]*)")
-_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*<?(\S+)", re.M)
-_URL_ATTRS = {
-    "href",
-    "src",
-    "action",
-    "formaction",
-    "xlink:href",
-    "data",
-    "poster",
-    "background",
-    "srcset",
-    "lowsrc",
-    "dynsrc",
-    "ping",
-    "cite",
-    "longdesc",
-    "manifest",
-    "codebase",
-    "icon",
-}
-_BAD_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:")
-
-
-def dangerous_url(value: str) -> str | None:
-    """The dangerous scheme a URL uses, after undoing entities and stripping what browsers strip."""
-    import html as _html
-
-    plain = re.sub(r"[\x00-\x20\x7f]+", "", _html.unescape(value)).lower()
-    for scheme in _BAD_SCHEMES:
-        if plain.startswith(scheme):
-            return scheme
-    return None
-
-
-def _tag_problem(attrs: str) -> str | None:
-    if not attrs.strip():
-        return None
-    if _HANDLER.search(attrs):
-        return "an on* event-handler attribute runs script"
-    for m in _ATTR.finditer(attrs):
-        name, value = m.group(1).lower(), m.group(2).strip("\"'")
-        if name in _URL_ATTRS:
-            scheme = dangerous_url(value)
-            if scheme:
-                return f"a {scheme} URL in {name}= can run script or load foreign content"
-        if name == "style" and re.search(r"url\s*\(|expression\s*\(|@import", value, re.I):
-            return "a style attribute that loads content (url(), expression(), @import)"
-    return None
-
-
-def find_raw_html(masked: str, index: LineIndex) -> list[RawHtml]:
-    """Raw HTML tags and Markdown link destinations outside code, for the `html-unsafe` rule."""
-    out: list[RawHtml] = []
-    if "<" in masked:
-        for m in _TAG.finditer(masked):
-            name = m.group(1).lower()
-            line, col = index.position(m.start())
-            if ":" in name:  # an autolink such as <https://x.org>: only its scheme matters
-                scheme = dangerous_url(m.group(0)[1:-1])
-                if scheme:
-                    out.append(
-                        RawHtml(
-                            "",
-                            f"a {scheme} link runs script or loads foreign content",
-                            False,
-                            line,
-                            col,
-                            m.start(),
-                            m.end(),
-                        )
-                    )
-                continue
-            closing = masked[m.start() + 1] == "/"
-            out.append(RawHtml(name, _tag_problem(m.group(2)), closing, line, col, m.start(), m.end()))
-    for marker, pattern in (("](", _MD_DEST), ("]:", _REF_DEF)):
-        if marker in masked:
-            for m in pattern.finditer(masked):
-                scheme = dangerous_url(m.group(1))
-                if scheme:
-                    line, col = index.position(m.start(1))
-                    problem = f"a {scheme} link runs script or loads foreign content"
-                    out.append(RawHtml("", problem, False, line, col, m.start(1), m.end(1)))
-    return out
+    comments: list[tuple[int, int]]  # (start, end) of each Obsidian `%%` comment: not published
 
 
 _EXTERNAL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+")
@@ -205,7 +103,29 @@ def _blank(s: str) -> str:
 _SPECIAL_START = frozenset(" \t#`~-=*+>|_0123456789")
 
 
-def _mask_blocks(lines: list[str], body_line: int, starts: list[int]) -> tuple[str, list[Heading], dict[str, int]]:
+def _longest_closers(lines: list[str]) -> dict[str, list[int]]:
+    """For '`' and '~': the longest bare fence line at or after each line (0: none), so that
+    an opening fence with no closing one is known at once (it is then plain text, as the
+    fenced-code extensions render it), in one pass."""
+    out = {}
+    for ch in "`~":
+        if not any(ch * 3 in line for line in lines):
+            continue
+        best = [0] * (len(lines) + 1)
+        for i in range(len(lines) - 1, -1, -1):
+            line = lines[i]
+            stripped = line.strip()
+            n = 0
+            if stripped[:3] == ch * 3 and len(line) - len(line.lstrip(" ")) <= 3 and set(stripped) == {ch}:
+                n = len(stripped)
+            best[i] = max(n, best[i + 1])
+        out[ch] = best
+    return out
+
+
+def _mask_blocks(
+    lines: list[str], body_line: int, starts: list[int], closers: dict[str, list[int]]
+) -> tuple[str, list[Heading], dict[str, int]]:
     """Blank front matter, fenced and indented code; collect headings and block ids."""
     out = lines[:]
     headings: list[Heading] = []
@@ -248,7 +168,7 @@ def _mask_blocks(lines: list[str], body_line: int, starts: list[int]) -> tuple[s
             prev_blank, prev_para = True, None
             continue
         m = _FENCE_OPEN.match(line)
-        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)) and closers[m.group(1)[0]][i + 1] >= len(m.group(1)):
             fence = (m.group(1)[0], len(m.group(1)))
             out[i] = " " * len(line)
             prev_blank, prev_code, prev_para = False, False, None
@@ -289,15 +209,19 @@ def _escaped(s: str, i: int) -> bool:
 
 
 _OPENERS = ("`", "$", "%%", "<!--")
+_NO_MATH = ("`", "%%", "<!--")
 
 
-def _mask_inline(s: str) -> str:
-    """Blank inline code, math and comments (HTML and Obsidian `%%`).
+def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | None = None) -> str:
+    """Blank inline code, math (when the site renders math) and comments (HTML, and
+    Obsidian's `%%`, whose spans go to `comments`: the site leaves them out as Obsidian does).
 
     Candidates are found with `str.find` per opener (several times faster than a
     regex alternation over every position), nearest first.
     """
-    nxt = {tok: s.find(tok) for tok in _OPENERS}
+    if comments is None:
+        comments = []
+    nxt = {tok: s.find(tok) for tok in (_OPENERS if math else _NO_MATH)}
     if all(v == -1 for v in nxt.values()):
         return s
     spans: list[tuple[int, int]] = []
@@ -315,10 +239,15 @@ def _mask_inline(s: str) -> str:
             pos = start + 1
             continue
         if tok == "<!--" or tok == "%%":
-            close = "-->" if tok == "<!--" else "%%"
-            end = s.find(close, start + len(tok))
-            end = n if end == -1 else end + len(close)
+            if tok == "<!--" and s.startswith(("<!-->", "<!--->"), start):  # HTML5: an empty comment
+                end = start + (5 if s.startswith("<!-->", start) else 6)
+            else:
+                close = "-->" if tok == "<!--" else "%%"
+                end = s.find(close, start + len(tok))
+                end = n if end == -1 else end + len(close)
             spans.append((start, end))
+            if tok == "%%":
+                comments.append((start, end))
             pos = end
             continue
         if start >= par_end:
@@ -486,17 +415,22 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
     return cites
 
 
-def scan(text: str, body_line: int = 0, lines: list[str] | None = None, index: LineIndex | None = None) -> Scan:
+def scan(
+    text: str, body_line: int = 0, lines: list[str] | None = None, index: LineIndex | None = None, math: bool = True
+) -> Scan:
     """Scan a whole note; lines before `body_line` (0-based) are front matter.
 
-    `lines` and `index` may be passed when the caller already split the text.
+    `lines` and `index` may be passed when the caller already split the text; `math`
+    says whether the site renders `$...$` as math (then nothing inside it is a link).
     """
     if lines is None:
         lines = text.split("\n")
     if index is None:
         index = LineIndex(text, lines)
-    masked, headings, block_ids = _mask_blocks(lines, body_line, index.starts)
-    masked = _mask_inline(masked)
+    closers = _longest_closers(lines) if "```" in text or "~~~" in text else {}
+    masked, headings, block_ids = _mask_blocks(lines, body_line, index.starts, closers)
+    comments: list[tuple[int, int]] = []
+    masked = _mask_inline(masked, math, comments)
     # a "link" whose brackets straddle code or math (`[[$[$$]]`) is not a link
     links = [link for link in find_wikilinks(masked, index) if text[link.start : link.end] == link.raw]
     if links:
@@ -508,4 +442,4 @@ def scan(text: str, body_line: int = 0, lines: list[str] | None = None, index: L
         parts.append(masked[last:])
         masked = "".join(parts)
     citations = find_citations(masked, text, index)
-    return Scan(headings, block_ids, links, citations, find_urls(masked, index), find_raw_html(masked, index))
+    return Scan(headings, block_ids, links, citations, find_urls(masked, index), comments)

@@ -92,8 +92,51 @@ def _str_or_list(v: Any) -> str | None:
     return None if isinstance(v, str) or _str_list(v) is None else "must be a string or a list of strings"
 
 
-def _anything(v: Any) -> str | None:
+_HIDE = ("navigation", "toc", "footer", "path", "tags", "feedback")
+
+
+def _hide(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(x, str) and x in _HIDE for x in v)
+    return None if ok else f"must be a list of: {', '.join(_HIDE)}"
+
+
+def _search(v: Any) -> str | None:
+    if not isinstance(v, dict) or not set(v) <= {"exclude", "boost"}:
+        return "must be a mapping with 'exclude: true' or 'boost: 2'"
+    if "exclude" in v and not isinstance(v["exclude"], bool):
+        return "'exclude' must be true or false"
+    boost = v.get("boost", 1)
+    if isinstance(boost, bool) or not isinstance(boost, (int, float)) or not 0 < boost <= 100:
+        return "'boost' must be a number between 0 and 100"
     return None
+
+
+_ICON = re.compile(r"[a-z0-9-]+(?:/[a-z0-9_-]+)+")
+
+
+def _icon(v: Any) -> str | None:
+    if not isinstance(v, str) or not _ICON.fullmatch(v):
+        return "must name an icon of the theme, such as material/book-open"
+    try:
+        from importlib import resources
+
+        icons = resources.files("material").joinpath("templates", ".icons")
+        if icons.is_dir() and not icons.joinpath(*f"{v}.svg".split("/")).is_file():
+            return f"names no icon of the theme (looked for .icons/{v}.svg)"
+    except ModuleNotFoundError:
+        pass
+    return None
+
+
+_STATUS = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def _status(v: Any) -> str | None:
+    return None if isinstance(v, str) and _STATUS.fullmatch(v) else "must be a status name such as new or deprecated"
+
+
+def _not_in_a_note(v: Any) -> str | None:
+    return "is not for a note to choose: the site's templates are set in mkdocs.yml"
 
 
 ALL = KINDS
@@ -105,12 +148,12 @@ FIELDS: tuple[Field, ...] = (
     Field("description", ALL, _str, example="description: One sentence."),
     Field("related", ALL, _str_or_list, example='related: ["[[Scaling laws]]"]'),
     # keys mkdocs-material reads from front matter
-    Field("hide", ALL, _anything),
-    Field("search", ALL, _anything),
-    Field("icon", ALL, _anything),
-    Field("status", ALL, _anything),
-    Field("subtitle", ALL, _anything),
-    Field("template", ALL, _anything),
+    Field("hide", ALL, _hide, example="hide: [toc]"),
+    Field("search", ALL, _search, example="search: {boost: 2}"),
+    Field("icon", ALL, _icon, example="icon: material/book-open"),
+    Field("status", ALL, _status, example="status: new"),
+    Field("subtitle", ALL, _str, example="subtitle: A short line under the title"),
+    Field("template", ALL, _not_in_a_note),
     Field("cite", ("paper",), _str, required_for=("paper",), example="cite: kaplan2020scaling"),
     Field("year", ("paper",), _year, example="year: 2020"),
     Field("organization", ("model",), _str, example="organization: OpenAI"),
@@ -222,6 +265,29 @@ def _check_paper(note: Note, shown: str, bib: Bibliography, at) -> list[Diagnost
             )
         ]
     return []
+
+
+# Front-matter strings the theme prints into the page: escaped before it sees them.
+SHOWN_BY_THEME = ("title", "description", "subtitle")
+
+
+def theme_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The front matter as the theme may see it: keys the schema refuses are left out (the
+    theme would crash on them or print them raw), and shown strings are HTML-escaped."""
+    import html
+
+    kind = meta.get("kind", "page")
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        spec = _BY_NAME.get(key)
+        if spec is None or (kind in KINDS and kind not in spec.kinds) or spec.check(value) is not None:
+            continue
+        if key in SHOWN_BY_THEME and isinstance(value, str):
+            value = html.escape(value)
+        elif key == "tags":
+            value = [html.escape(t) for t in value]
+        out[key] = value
+    return out
 
 
 def frontmatter_bib_keys(note: Note) -> list[str]:

@@ -12,10 +12,10 @@ import random
 import time
 from pathlib import Path
 
-from markdown.extensions.toc import slugify
-
 from fmkb.bibliography import parse_bibliography_bytes
+from fmkb.config import MarkdownSetup
 from fmkb.load import load_note
+from fmkb.publish import HeadingIds
 from fmkb.render import BibView, PageContext, render_body
 from fmkb.resolve import build_index, check_link
 
@@ -120,7 +120,7 @@ def test_fuzz_engine_for_a_bounded_time():
             index = build_index([note, other])
             for link in note.links:
                 check_link(index, note, link)
-            ctx = PageContext(index, slugify, "-", lambda p: p)
+            ctx = PageContext(index, HeadingIds(MarkdownSetup()), lambda p: p)
             render_body(note, note.text[note.body_start :], ctx, view)
             block = mutate(rng, b"\n\n".join(rng.sample(bib_corpus, 2)), BIB_TOKENS)
             for d in parse_bibliography_bytes(block, "r.bib").diagnostics:

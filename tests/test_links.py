@@ -133,8 +133,15 @@ def test_note_embed_resolves_like_a_link(vault):
 
 
 def test_links_in_code_are_not_checked(vault):
-    root = vault({"a.md": "`[[Nope]]`\n```\n[[Nope]]\n```\n$[[Nope]]$ <!-- [[Nope]] --> %%[[Nope]]%%"})
+    root = vault({"a.md": "`[[Nope]]`\n```\n[[Nope]]\n```\n<!-- [[Nope]] --> %%[[Nope]]%%"})
     assert diags(root) == []
+
+
+def test_math_hides_links_only_where_the_site_renders_math():
+    from fmkb.scan import scan
+
+    assert scan("$[[Nope]]$", math=True).links == []
+    assert [x.target for x in scan("$[[Nope]]$", math=False).links] == ["Nope"]  # shown as text with a link
 
 
 def test_wikilink_in_front_matter_is_checked_at_its_place(vault):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from markdown.extensions.toc import slugify
+import pytest
 
 from fmkb.bibliography import parse_bibliography
+from fmkb.config import MarkdownSetup
 from fmkb.load import load_note
-from fmkb.model import Heading
+from fmkb.publish import HeadingIds
 from fmkb.render import (
     BibView,
     PageContext,
     decode_latex,
-    heading_ids,
     reference_html,
     render_body,
     render_citation,
@@ -104,14 +104,42 @@ def test_bib_fields_are_html_escaped_and_unsafe_urls_dropped():
     assert "javascript:" not in html
 
 
-def test_heading_ids_follow_toc_slugify_and_deduplicate():
-    hs = [Heading("Key results", 2, 1), Heading("Key *results*", 2, 5), Heading("Über [[A|Alles]]", 2, 9)]
-    assert heading_ids(hs, slugify, "-") == ["key-results", "key-results_1", "uber-alles"]
+def _toc_ids(markdown: str) -> list[str]:
+    """The ids the toc extension itself gives a document's headings (the reference)."""
+    md = MarkdownSetup().renderer()
+    md.convert(markdown)
+    out, stack = [], list(reversed(md.toc_tokens))
+    while stack:
+        t = stack.pop()
+        out.append(t["id"])
+        stack.extend(reversed(t["children"]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "## Key results\n\n## Key *results*\n\n## Über alles",
+        "## Table_2\n\ntext\n\n## Table 2",
+        "## Results {#res}\n\n## Results",
+        "Setext\n======\n\n## Setext\n\n# `code` & <b>bold</b>",
+    ],
+)
+def test_heading_ids_are_the_toc_extensions_own(text):
+    note, _ = load_note("a.md", text.encode())
+    assert HeadingIds(MarkdownSetup())(note) == _toc_ids(text)
+
+
+def test_a_heading_with_an_attr_list_id_is_found_by_its_text():
+    a, _ = load_note("a.md", b"[[B#Results]]")
+    b, _ = load_note("B.md", b"# B\n\n## Results {#res}\n")
+    body, _ = render_body(a, a.text, _ctx([a, b]), view())
+    assert 'href="../B/#res"' in body
 
 
 def _ctx(notes):
     ix = build_index(notes)
-    return PageContext(ix, slugify, "-", lambda path: "../" + path[:-3] + "/")
+    return PageContext(ix, HeadingIds(MarkdownSetup()), lambda path: "../" + path[:-3] + "/")
 
 
 def test_wikilink_renders_as_a_link_to_the_page_url_with_heading_anchor():
@@ -130,7 +158,7 @@ def test_broken_wikilink_is_a_styled_span_with_reason():
 def test_image_embed_with_size():
     a, _ = load_note("notes/a.md", b"![[fig.png|300]]")
     ix = build_index([a], {"assets/fig.png"})
-    body, _ = render_body(a, a.text, PageContext(ix, slugify, "-", lambda p: p), view())
+    body, _ = render_body(a, a.text, PageContext(ix, HeadingIds(MarkdownSetup()), lambda p: p), view())
     assert body == '![fig.png](../assets/fig.png){: width="300" }'
 
 

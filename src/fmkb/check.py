@@ -10,7 +10,7 @@ from .config import MarkdownSetup, Settings
 from .diagnostics import Diagnostic, diag, sort_key
 from .load import Vault
 from .model import Note
-from .publish import note_html, too_complex
+from .publish import HeadingIds, note_html, too_complex
 from .render import BibView, PageContext
 from .resolve import Index, build_index, check_link, cited_items, nearest_keys
 from .sanitize import Policy, markup_in_text, unsafe_parts
@@ -26,10 +26,16 @@ class HtmlView:
     setup: MarkdownSetup
     policy: Policy
     _renderer: Any = None
+    _ids: HeadingIds | None = None
 
     @staticmethod
     def of(settings: Settings) -> HtmlView:
         return HtmlView(settings.markdown, Policy.allowing(settings.allow_html, tuple(settings.markdown.names)))
+
+    def heading_ids(self) -> HeadingIds:
+        if self._ids is None:
+            self._ids = HeadingIds(self.setup)
+        return self._ids
 
     def renderer(self) -> Any:
         if self._renderer is None:
@@ -110,8 +116,7 @@ def check_notes(notes, index: Index, bib: Bibliography, html: HtmlView, prefix: 
     cited: dict[str, list[str]] = {}
     each: dict[str, NoteResult] = {}
     n_links = n_cites = 0
-    slugify, separator = html.setup.slugify()
-    ctx = PageContext(index, slugify, separator, lambda path: "../" + path)
+    ctx = PageContext(index, html.heading_ids(), lambda path: "../" + path)
     view = BibView(bib)
     for note in notes:
         one = each[note.path] = check_note(note, index, bib, html, prefix + note.path, ctx, view)
@@ -148,8 +153,7 @@ def check_note(
         if problem:
             out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
     if ctx is None or view is None:
-        slugify, separator = html.setup.slugify()
-        ctx, view = PageContext(index, slugify, separator, lambda path: "../" + path), BibView(bib)
+        ctx, view = PageContext(index, html.heading_ids(), lambda path: "../" + path), BibView(bib)
     out.extend(unsafe_html(note, shown, html, ctx, view))
     for key in ("title", "description", "subtitle", "aliases", "tags"):
         values = note.meta.get(key)

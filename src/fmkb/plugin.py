@@ -30,7 +30,7 @@ from .bibliography import Bibliography
 from .config import DEFAULT_ALLOWED_HTML, ConfigError, MarkdownSetup, Network, Settings, settings_from
 from .diagnostics import Severity, one_line
 from .engine import Analysis, analyze
-from .publish import too_complex
+from .publish import HeadingIds, too_complex
 from .render import (
     BibView,
     PageContext,
@@ -132,7 +132,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             )
         except ConfigError as e:
             raise PluginError(str(e)) from None
-        self.slugify, self.separator = setup.slugify()
+        self.heading_ids = HeadingIds(setup)
         self.policy = Policy.allowing(self.settings.allow_html, tuple(setup.names))
         for asset in ASSETS:
             target = config.extra_css if asset.endswith(".css") else config.extra_javascript
@@ -175,7 +175,6 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self.backlinks = self._backlinks()
         self.tails: dict[str, tuple[str, str]] = {}
         self.stashes: dict[str, Stash] = {}  # per page: link and citation HTML, put back in on_page_content
-        self.heading_memo: dict[str, list[str]] = {}
         self.blocks: dict[str, list[str]] = {}  # generated tables, put into the finished page
         self.nonce = secrets.token_hex(8)  # names their placeholders
         return files
@@ -291,10 +290,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
         ctx = PageContext(
             self.analysis.report.index,
-            self.slugify,
-            self.separator,
+            self.heading_ids,
             url_for,
-            self.heading_memo,
         )
         stash = self.stashes[src] = Stash()
         body, cited = render_body(note, markdown, ctx, self.view, stash)

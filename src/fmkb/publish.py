@@ -12,8 +12,70 @@ import re
 
 import markdown as md_lib
 
+from .config import MarkdownSetup
 from .model import Note
 from .render import BibView, PageContext, Stash, render_body
+
+
+class HeadingIds:
+    """A note's heading ids as the configured toc extension makes them (attr_list ids,
+    slug function, separator, `_1` suffixes for duplicates): taken from the toc extension
+    itself by rendering the note's heading lines, never from a second slug implementation.
+
+    Headings of plain words and spaces, which no inline pattern changes, skip rendering
+    and go straight through the toc extension's own `slugify` and `unique`. Ids are kept
+    per note path and text for the life of the object (one build or one check)."""
+
+    def __init__(self, setup: MarkdownSetup) -> None:
+        self.setup = setup
+        self.slugify, self.separator = setup.slugify()
+        self._renderer: md_lib.Markdown | None = None
+        self._memo: dict[str, tuple[str, list[str]]] = {}
+
+    def __call__(self, note: Note) -> list[str]:
+        memo = self._memo.get(note.path)
+        if memo is not None and memo[0] is note.text:
+            return memo[1]
+        lines = note.text.split("\n")
+        sources = [_heading_source(lines, h.line) for h in note.headings]
+        plain = all(_PLAIN_HEADING.fullmatch(src) for src in sources)
+        ids = self._plain(note) if plain else self._rendered(sources)
+        self._memo[note.path] = (note.text, ids)
+        return ids
+
+    def _plain(self, note: Note) -> list[str]:
+        from markdown.extensions.toc import unique
+
+        used: set[str] = set()
+        return [unique(self.slugify(h.text, self.separator), used) for h in note.headings]
+
+    def _rendered(self, sources: list[str]) -> list[str]:
+        if self._renderer is None:
+            self._renderer = self.setup.renderer()
+        doc = "\n\n".join(sources)
+        self._renderer.reset()
+        self._renderer.convert(doc)
+        ids: list[str] = []
+        stack = list(reversed(getattr(self._renderer, "toc_tokens", [])))
+        while stack:
+            token = stack.pop()
+            ids.append(token["id"])
+            stack.extend(reversed(token.get("children", [])))
+        return ids
+
+
+# a heading line whose text no inline pattern or attr_list can change: `## Key results`,
+# or a setext pair
+_PLAIN_HEADING = re.compile(r"(?:#{1,6} +[A-Za-z0-9][A-Za-z0-9 ,.?'-]*|[A-Za-z0-9][A-Za-z0-9 ,.?'-]*\n(?:=+|-+))")
+
+
+def _heading_source(lines: list[str], line: int) -> str:
+    """The Markdown of the heading at 1-based `line`: an ATX line, or a setext pair."""
+    text = lines[line - 1]
+    if text.lstrip(" ").startswith("#"):
+        return text.strip()
+    under = lines[line] if line < len(lines) else ""
+    return text.strip() + "\n" + under.strip()
 
 
 def note_html(note: Note, ctx: PageContext, view: BibView, renderer: md_lib.Markdown) -> str:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .bibliography import BibEntry, Bibliography, arxiv_id
-from .model import Citation, Heading, Note, WikiLink
+from .model import Citation, Note, WikiLink
 from .resolve import Index, check_link, cited_items
 
-Slugify = Callable[[str, str], str]
+HeadingIds = Callable[[Note], list[str]]  # a note's heading ids, in order, as the toc extension makes them
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"}
 
 esc = html.escape
@@ -272,45 +272,16 @@ def references_section(keys: list[str], view: BibView, bibliography_url: str | N
 
 # --- headings and links --------------------------------------------------------
 
-_MD_INLINE = re.compile(r"\[\[([^\]|]*\|)?([^\]]*)\]\]|\[([^\]]*)\]\([^)]*\)|[*_`]")
-
-
-def heading_text(text: str) -> str:
-    """The heading's visible text, as the toc extension sees it after inline Markdown."""
-    return _MD_INLINE.sub(lambda m: m.group(2) or m.group(3) or "", text).strip()
-
-
-def heading_ids(headings: list[Heading], slugify: Slugify, separator: str) -> list[str]:
-    """The ids the toc extension gives these headings, in order (duplicates get _1, _2)."""
-    used: set[str] = set()
-    ids = []
-    for h in headings:
-        base = slugify(heading_text(h.text), separator)
-        ident = base
-        n = 0
-        while ident in used:
-            n += 1
-            ident = f"{base}_{n}"
-        used.add(ident)
-        ids.append(ident)
-    return ids
-
-
-def heading_anchor(
-    target: Note, path: tuple[str, ...], slugify: Slugify, separator: str, memo: dict | None = None
-) -> str | None:
-    """The toc id of the heading `path` names in `target`; `memo` caches each note's ids."""
+def heading_anchor(target: Note, path: tuple[str, ...], ids: HeadingIds) -> str | None:
+    """The id the toc extension gives the heading `path` names in `target`."""
     from .resolve import find_heading
 
     h = find_heading(target.headings, path)
     if h is None:
         return None
-    ids = memo.get(target.path) if memo is not None else None
-    if ids is None:
-        ids = heading_ids(target.headings, slugify, separator)
-        if memo is not None:
-            memo[target.path] = ids
-    return ids[target.headings.index(h)]
+    found = ids(target)
+    i = target.headings.index(h)
+    return found[i] if i < len(found) else None
 
 
 def block_anchor(block: str) -> str:
@@ -333,10 +304,8 @@ def broken(label: str, reason: str) -> str:
 @dataclass(slots=True)
 class PageContext:
     index: Index
-    slugify: Slugify
-    separator: str
+    heading_ids: HeadingIds
     url_for: Callable[[str], str]  # note path -> URL of its built page, relative to the current page
-    heading_memo: dict = field(default_factory=dict)  # note path -> toc ids, shared by the pages of a build
 
 
 def link_label(link: WikiLink, target: Note | None) -> str:
@@ -370,7 +339,7 @@ def render_link(link: WikiLink, note: Note, ctx: PageContext) -> str:
     assert target is not None
     anchor = ""
     if link.headings:
-        anchor = "#" + (heading_anchor(target, link.headings, ctx.slugify, ctx.separator, ctx.heading_memo) or "")
+        anchor = "#" + (heading_anchor(target, link.headings, ctx.heading_ids) or "")
     elif link.block:
         anchor = "#" + block_anchor(link.block)
     if link.embed:

@@ -41,6 +41,12 @@ plugins:
 """
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_folder(tmp_path_factory, monkeypatch):
+    """Caches go to the user's cache folder by default: give every test its own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+
+
 def make_vault(root: Path, notes: dict[str, str], bib: str = BIB, mkdocs: str = MKDOCS) -> Path:
     """Write mkdocs.yml, references.bib and notes/<path> (text is dedented)."""
     (root / "notes").mkdir(parents=True, exist_ok=True)

@@ -6,11 +6,14 @@ import socket
 import struct
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from werkzeug import Response
 
 from conftest import make_vault
+from fmkb import cachefile
+from fmkb.cachefile import default_dir
 
 YML = """\
 site_name: test
@@ -158,7 +161,7 @@ def test_second_run_within_ttl_makes_no_request(tmp_path, httpserver, run):
     run(root)
     requests_first = len(httpserver.log)
     assert requests_first >= 1
-    assert (root / ".fmkb-cache" / "external-links.json").exists()
+    assert (Path(default_dir(str(root))) / "external-links.json").exists()
     run(root)
     assert len(httpserver.log) == requests_first
 
@@ -169,11 +172,11 @@ def test_expired_cache_is_checked_again(tmp_path, httpserver, run):
     httpserver.expect_request("/ok").respond_with_data("fine")
     root = vault(tmp_path, f"[@site2020page] {httpserver.url_for('/ok')}", httpserver.url_for("/ok"))
     run(root)
-    cache = root / ".fmkb-cache" / "external-links.json"
-    data = json.loads(cache.read_text())
+    cache = str(Path(default_dir(str(root))) / "external-links.json")
+    data = json.loads(cachefile.read(cache))
     for v in data.values():
         v["checked"] -= 2 * 3600  # older than the one-hour TTL
-    cache.write_text(json.dumps(data))
+    cachefile.write(cache, json.dumps(data))
     before = len(httpserver.log)
     run(root)
     assert len(httpserver.log) > before

@@ -12,6 +12,8 @@ import pytest
 
 import fmkb.engine as engine
 from conftest import BIB, make_vault
+from fmkb import cachefile
+from fmkb.cachefile import default_dir
 from fmkb.config import settings_from
 from fmkb.diagnostics import render_json, summarize
 
@@ -24,7 +26,7 @@ NOTES = {
         # Alpha
 
         See [[B#Intro]], [[B#^fact]], [[Missing]] and [@kaplan2020scaling].
-        Also [@nobody2021x] and <script>x</script>.
+        Also [@nobody2021x] and <script>x</script> and <kbd>k</kbd>.
         """,
     "B.md": """\
         # Bee
@@ -247,12 +249,12 @@ def test_another_fmkb_is_a_cache_miss(tmp_path, parses, monkeypatch):
 
 def test_a_settings_change_is_a_cache_miss(tmp_path):
     make_vault(tmp_path, NOTES)
-    assert "html-unsafe" in _rules(_reused(tmp_path), "notes/A.md")
-    assert "html-unsafe" not in _rules(_reused(tmp_path, allow_html=["script"]), "notes/A.md")
+    assert _rules(_reused(tmp_path, allow_html=["b"]), "notes/A.md").count("html-unsafe") == 2
+    assert _rules(_reused(tmp_path, allow_html=["kbd"]), "notes/A.md").count("html-unsafe") == 1
 
 
 def _cache_file(root: Path) -> Path:
-    (found,) = glob.glob(str(root / ".fmkb-cache" / "check-*.json"))
+    (found,) = glob.glob(str(Path(default_dir(str(root))) / "check-*.json"))
     return Path(found)
 
 
@@ -280,18 +282,32 @@ def _cache_file(root: Path) -> Path:
 def test_a_damaged_cache_is_ignored(tmp_path, damage):
     make_vault(tmp_path, NOTES)
     _reused(tmp_path)
-    cache = _cache_file(tmp_path)
-    cache.write_text(damage(json.loads(cache.read_text())))
+    cache = str(_cache_file(tmp_path))
+    cachefile.write(cache, damage(json.loads(cachefile.read(cache))))  # sealed, as if fmkb had written it
     assert _reused(tmp_path) == _fresh(tmp_path)
+
+
+def test_a_planted_cache_changes_nothing(tmp_path):
+    """A cache file edited or written by anyone but this machine's fmkb (say, committed in a
+    pull request) is not trusted: the edited row that would hide an error is ignored."""
+    make_vault(tmp_path, NOTES)
+    _reused(tmp_path)
+    cache = _cache_file(tmp_path)
+    data = json.loads(cachefile.read(str(cache)))
+    data["notes"]["A.md"][3] = []  # no diagnostics for A.md
+    cache.write_text(json.dumps(data))  # unsealed
+    assert "html-unsafe" in _rules(_reused(tmp_path), "notes/A.md")
+    cache.write_bytes(b"fmkb-cache-v1 " + b"0" * 64 + b"\n" + json.dumps(data).encode())  # a forged seal
+    assert "html-unsafe" in _rules(_reused(tmp_path), "notes/A.md")
 
 
 def test_a_cached_string_where_a_list_belongs_is_not_trusted(tmp_path):
     make_vault(tmp_path, {**QUIET, "Target.md": "# Tee\n\n## Intro\n", "Linker.md": "[[Target#Intro]]\n"})
     _reused(tmp_path)
-    cache = _cache_file(tmp_path)
-    data = json.loads(cache.read_text())
+    cache = str(_cache_file(tmp_path))
+    data = json.loads(cachefile.read(cache))
     data["notes"]["Linker.md"][8] = "target"  # its looked-up keys, as a string: iterating gives letters
-    cache.write_text(json.dumps(data))
+    cachefile.write(cache, json.dumps(data))
     (tmp_path / "notes/Target.md").write_text("# Tee\n\n## Overview\n")
     assert _rules(_reused(tmp_path), "notes/Linker.md") == ["link-heading"]
 
@@ -299,7 +315,7 @@ def test_a_cached_string_where_a_list_belongs_is_not_trusted(tmp_path):
 def test_the_cache_file_is_json_and_names_no_note_text(tmp_path):
     make_vault(tmp_path, NOTES)
     _reused(tmp_path)
-    text = _cache_file(tmp_path).read_text()
+    text = cachefile.read(str(_cache_file(tmp_path)))
     assert set(json.loads(text)["notes"]) == {"A.md", "B.md", "sub/C.md"}
     assert "A fact." not in text
 
@@ -319,7 +335,7 @@ def test_cli_no_cache_writes_no_cache_folder(tmp_path, run_cli):
     make_vault(tmp_path, NOTES)
     code, out, _ = run_cli(tmp_path, "check", "--no-cache", "--format", "json")
     assert code == 1 and json.loads(out)["summary"]["errors"] > 0
-    assert not (tmp_path / ".fmkb-cache").exists()
+    assert not Path(default_dir(str(tmp_path))).exists()
 
 
 def test_cli_second_run_prints_the_same_report(tmp_path, run_cli):

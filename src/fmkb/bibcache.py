@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 
-from . import __version__, code_digest
+from . import __version__, cachefile, code_digest
 from .bibliography import BibEntry, Bibliography, parse_bibliography_bytes
 from .diagnostics import from_rows, to_rows
 
@@ -75,13 +75,9 @@ def lookup(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str, st
         raw = fh.read()
     digest = hashlib.sha256(raw).hexdigest()
     cache = _path(cache_dir, digest) if cache_dir else ""
-    if cache and os.path.isfile(cache):
-        try:
-            with open(cache, encoding="utf-8") as fh:
-                text = fh.read()
-            bib = from_json(text, digest)
-        except OSError:
-            bib = None
+    text = cachefile.read(cache) if cache else None
+    if text is not None:
+        bib = from_json(text, digest)
         if bib is not None and bib.path == shown:
             return bib, digest, text
     return parse_bibliography_bytes(raw, shown), digest, None
@@ -96,14 +92,10 @@ def save(cache_dir: str, bib: Bibliography, digest: str) -> str:
 
 
 def store(cache: str, text: str) -> None:
-    """Write a cache file atomically; a failure to cache is never an error."""
+    """Write a sealed cache file atomically (see `cachefile`); a failure to cache is never an error."""
     folder = os.path.dirname(cache)
+    cachefile.write(cache, text)
     try:
-        os.makedirs(folder, exist_ok=True)
-        tmp = f"{cache}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, cache)
         old = sorted(glob.glob(os.path.join(folder, "bib-*.json")), key=os.path.getmtime)
         for stale in old[:-KEEP]:
             os.unlink(stale)

@@ -233,6 +233,8 @@ class Settings:
     network: Network = Network()
     allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)
     markdown: MarkdownSetup = MarkdownSetup()
+    exclude_docs: Any = None  # MkDocs' exclude_docs patterns (a pathspec), applied with its own defaults
+    allow_files: tuple[str, ...] = ()  # glob patterns of HTML/SVG/... files the site publishes anyway
 
     def shown(self, path: str) -> str:
         rel = os.path.relpath(path, self.root).replace(os.sep, "/")
@@ -250,6 +252,7 @@ def settings_from(
     bibliography: str,
     options: Mapping[str, Any] | None = None,
     markdown: MarkdownSetup | None = None,
+    exclude_docs: Any = None,
 ) -> Settings:
     """Resolve the plugin's options relative to the folder of mkdocs.yml, and check them.
 
@@ -267,14 +270,24 @@ def settings_from(
         raise ConfigError(f"{config_file}: docs_dir '{docs_dir}' is not a folder")
     if not os.path.isfile(bib):
         raise ConfigError(f"{config_file}: bibliography '{bibliography}' not found (looked for {bib})")
-    cache = options.get("cache_dir", ".fmkb-cache") or ""
-    cache_dir = os.path.normpath(os.path.join(root, cache)) if cache else ""
-    if cache_dir and not _inside(root, cache_dir):
-        raise ConfigError(f"{config_file}: cache_dir '{cache}' is outside the repository; fmkb will not write there")
+    cache = options.get("cache_dir")
+    if cache is None:  # outside the work tree, so nothing committed can stand in for a cache
+        from .cachefile import default_dir
+
+        cache_dir = default_dir(root)
+    else:
+        cache_dir = os.path.normpath(os.path.join(root, cache)) if cache else ""
+        if cache_dir and not _inside(root, cache_dir):
+            raise ConfigError(
+                f"{config_file}: cache_dir '{cache}' is outside the repository; fmkb will not write there"
+            )
     net = {f: options[f] for f in Network.__dataclass_fields__ if options.get(f) is not None}
     allowed = options.get("allow_html")
     allow = frozenset(t.lower() for t in allowed) if allowed is not None else frozenset(DEFAULT_ALLOWED_HTML)
-    return Settings(root, docs, bib, cache_dir, Network(**net), allow, markdown or MarkdownSetup())
+    allow_files = tuple(options.get("allow_files") or ())
+    return Settings(
+        root, docs, bib, cache_dir, Network(**net), allow, markdown or MarkdownSetup(), exclude_docs, allow_files
+    )
 
 
 def load_settings(config_file: str = "mkdocs.yml") -> Settings:
@@ -298,4 +311,6 @@ def load_settings(config_file: str = "mkdocs.yml") -> Settings:
     if plugin is None:
         raise ConfigError(f"{config_file}: the fmkb plugin is not enabled (add '- fmkb' under plugins:)")
     setup = MarkdownSetup.of(cfg["markdown_extensions"], cfg["mdx_configs"])
-    return settings_from(config_file, cfg["docs_dir"], plugin.config.bibliography, dict(plugin.config), setup)
+    return settings_from(
+        config_file, cfg["docs_dir"], plugin.config.bibliography, dict(plugin.config), setup, cfg["exclude_docs"]
+    )

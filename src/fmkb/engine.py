@@ -19,7 +19,7 @@ from .bibliography import BibEntry, Bibliography
 from .check import HtmlView, NoteResult, NotesResult, Report, check, check_notes, finish
 from .config import Settings
 from .diagnostics import Diagnostic, from_rows, to_rows
-from .load import Vault, discover, escaping_diagnostics, load_note, load_vault, read_bytes
+from .load import Vault, discover, load_note, load_vault, read_bytes, refused_diagnostics
 from .model import Note
 from .resolve import build_index
 
@@ -82,7 +82,7 @@ class _Files:
     prefix: str
     paths: list[str]
     files: set[str]
-    escaping: list[str]
+    refused: list  # sources.Refused: files the site will not publish
     caching: bool
     math: bool = True  # the site renders $...$ as math
     raws: dict[str, bytes] = field(default_factory=dict)  # read ahead, not parsed yet
@@ -118,7 +118,7 @@ class _Files:
 
     def vault(self, notes: list[Note]) -> Vault:
         vault = Vault(os.path.abspath(self.root), self.prefix, notes, self.files)
-        vault.diagnostics.extend(escaping_diagnostics(self.escaping, self.prefix))
+        vault.diagnostics.extend(refused_diagnostics(self.refused, self.prefix))
         vault.diagnostics.extend(self.unreadable[rel] for rel in self.paths if rel in self.unreadable)
         return vault
 
@@ -129,13 +129,16 @@ def _fingerprint(settings: Settings, prefix: str) -> list:
         prefix,
         sorted(settings.allow_html),
         settings.markdown.fingerprint(),
+        sorted(settings.allow_files),
+        str(getattr(settings.exclude_docs, "patterns", settings.exclude_docs)),
         settings.shown(settings.bibliography),
     ]
 
 
 def _analyze_files(settings: Settings, split: bool, caching: bool) -> Analysis:
     prefix = _prefix(settings)
-    got = _Files(settings.docs_dir, prefix, *discover(settings.docs_dir), caching, settings.markdown.math)
+    found = discover(settings.docs_dir, settings.exclude_docs, settings.allow_files)
+    got = _Files(settings.docs_dir, prefix, *found, caching, settings.markdown.math)
     if caching:
         cached = resultcache.load(settings.cache_dir, _fingerprint(settings, prefix))
         if cached is not None:
@@ -409,7 +412,14 @@ def _gc_paused():
 
 def _analyze(settings: Settings, bib: Bibliography | None, note_memo: dict | None) -> Analysis:
     bib_of = _bib_later(settings) if bib is None else None
-    vault = load_vault(settings.docs_dir, _prefix(settings), note_memo, settings.markdown.math)
+    vault = load_vault(
+        settings.docs_dir,
+        _prefix(settings),
+        note_memo,
+        settings.markdown.math,
+        settings.exclude_docs,
+        settings.allow_files,
+    )
     if bib_of is not None:
         bib, _ = bib_of()
     return Analysis(settings, vault, bib, check(vault, bib, HtmlView.of(settings)))

@@ -20,11 +20,11 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from . import cachefile
 from .config import Network, Settings
 from .diagnostics import Diagnostic, Severity, diag
 from .engine import Analysis
 from .fetch import USER_AGENT, _retry_after
-from .fsutil import create_file, replace_file
 
 CACHE_NAME = "external-links.json"
 PERMANENT = {301, 308}
@@ -130,25 +130,42 @@ class Checker:
             return LinkResult(url, None, current, permanent, type(e).__name__, time.time())
 
 
+def _result(url: str, row: object) -> LinkResult | None:
+    """A cached row as a LinkResult, or None when any field has the wrong type."""
+    if not isinstance(row, dict) or set(row) != set(LinkResult.__dataclass_fields__):
+        return None
+    status, checked = row["status"], row["checked"]
+    ok = (
+        row["url"] == url
+        and (status is None or (isinstance(status, int) and not isinstance(status, bool)))
+        and isinstance(row["final_url"], str)
+        and isinstance(row["permanent_redirect"], bool)
+        and (row["error"] is None or isinstance(row["error"], str))
+        and isinstance(checked, (int, float))
+        and not isinstance(checked, bool)
+    )
+    return LinkResult(**row) if ok else None
+
+
 def _load_cache(path: str) -> dict[str, LinkResult]:
+    """The cached results this machine wrote; a malformed or foreign cache counts as empty."""
+    text = cachefile.read(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            raw = json.load(fh)
-        return {u: LinkResult(**v) for u, v in raw.items()}
-    except (OSError, ValueError, TypeError):
+        raw = json.loads(text) if text is not None else {}
+    except ValueError:
         return {}
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for url, row in raw.items():
+        result = _result(url, row)
+        if result is not None:
+            out[url] = result
+    return out
 
 
 def _save_cache(path: str, results: dict[str, LinkResult]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    data = json.dumps({u: asdict(r) for u, r in sorted(results.items())}, indent=1).encode()
-    try:
-        with open(path, "rb") as fh:
-            old = fh.read()
-    except FileNotFoundError:
-        create_file(path, data)
-        return
-    replace_file(path, data, old)
+    cachefile.write(path, json.dumps({u: asdict(r) for u, r in sorted(results.items())}, indent=1))
 
 
 class Progress:

@@ -138,10 +138,13 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def parse_arxiv(xml_text: str, wanted: str) -> Paper:
     """Read one entry of an arXiv Atom feed."""
-    if "<!DOCTYPE" in xml_text[:2000] or "<!ENTITY" in xml_text[:2000]:
-        raise FetchError("arXiv answered with an unexpected document type")
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
     try:
-        root = ET.fromstring(xml_text)
+        root = fromstring(xml_text, forbid_dtd=True)  # no DTD, entities or external references, anywhere
+    except DefusedXmlException:
+        raise FetchError("arXiv answered with an unexpected document type") from None
     except ET.ParseError:
         raise FetchError("arXiv's answer is not valid XML") from None
     entries = root.findall(f"{ATOM}entry")

@@ -17,7 +17,7 @@ def _temp_beside(path: str) -> str:
 
 def _write_temp(path: str, data: bytes) -> str:
     tmp = _temp_beside(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -58,6 +58,18 @@ def replace_file(path: str, data: bytes, expected: bytes) -> None:
             raise WriteRefused(f"{path} changed while fmkb was working; nothing written, try again")
         mode = os.stat(path).st_mode & 0o777
         os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        _unlink_quietly(tmp)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write `path` atomically: a temp file beside it, created exclusively under a random
+    name without following links, synced, then renamed over the target (a link planted
+    at the target is replaced, never followed)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = _write_temp(path, data)
+    try:
         os.replace(tmp, path)
     finally:
         _unlink_quietly(tmp)

@@ -81,6 +81,46 @@ def _too_complex(source: str) -> str | None:
     return None
 
 
+MAX_FRONTMATTER_VALUES = 10_000  # values front matter may expand to through YAML aliases
+
+
+def _expanded_size(node: yaml.Node) -> int:
+    """How many nodes `node` stands for once every alias is expanded (as a YAML loader,
+    MkDocs' included, would build it), counted without expanding anything: a
+    'billion laughs' of a few lines is refused instead of filling memory."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        n, done = stack.pop()
+        if id(n) in sizes:
+            continue
+        children = (
+            n.value
+            if isinstance(n, yaml.SequenceNode)
+            else [x for kv in n.value for x in kv]
+            if isinstance(n, yaml.MappingNode)
+            else []
+        )
+        if done:
+            sizes[id(n)] = min(1 + sum(sizes.get(id(c), 1) for c in children), 1 << 40)
+            continue
+        stack.append((n, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(node)]
+
+
+def _alias_bomb(relpath: str, source: str) -> Diagnostic:
+    line = source[: source.find("&")].count("\n") + 2
+    return diag(
+        relpath,
+        line,
+        1,
+        "frontmatter-yaml",
+        f"front matter YAML aliases expand to more than {MAX_FRONTMATTER_VALUES:,} values",
+        "write the values out; front matter holds a few short keys",
+    )
+
+
 def _walk_scalars(node: yaml.Node, seen: set[int]):
     """Yield every scalar node once, even through YAML aliases (no alias-bomb blow-up)."""
     stack = [node]
@@ -189,6 +229,8 @@ def parse_frontmatter(
         node = loader.get_single_node()
         data = simple_mapping(node)
         if data is None and node is not None:
+            if "&" in source and _expanded_size(node) > MAX_FRONTMATTER_VALUES:
+                return {}, {}, [], body_line, [_alias_bomb(relpath, source)]
             data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -305,53 +347,19 @@ def load_note(
     return note, diags
 
 
-def _inside(path: str, root: str) -> bool:
-    real = os.path.realpath(path)
-    return real == root or real.startswith(root + os.sep)
+def discover(
+    root: str, exclude_docs: Any = None, allow_files: tuple[str, ...] = ()
+) -> tuple[list[str], set[str], list]:
+    """(note paths, attachment paths, refused files) relative to `root`: the files MkDocs
+    would publish from it, as `sources.find_sources` sorts them."""
+    from .sources import find_sources
+
+    found = find_sources(root, exclude_docs, allow_files)
+    return found.notes, found.attachments, found.refused
 
 
-def discover(root: str) -> tuple[list[str], set[str], list[str]]:
-    """(note paths, attachment paths, paths skipped as escaping) relative to `root`, sorted.
-
-    Dot-folders and dot-files are not part of the vault (`.obsidian`, `.trash`).
-    """
-    real_root = os.path.realpath(root)
-    notes: list[str] = []
-    files: set[str] = set()
-    escaping: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root)
-        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        kept = []
-        for d in sorted(dirnames):
-            if d.startswith("."):
-                continue
-            if _inside(os.path.join(dirpath, d), real_root):
-                kept.append(d)
-            else:
-                escaping.append(rel_dir + d + "/")
-        dirnames[:] = kept
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            full = os.path.join(dirpath, name)
-            rel = rel_dir + name
-            if os.path.islink(full) and not _inside(full, real_root):
-                escaping.append(rel)
-                continue
-            if name.lower().endswith(".md"):
-                notes.append(rel)
-            else:
-                files.add(rel)
-    notes.sort()
-    return notes, files, escaping
-
-
-def escaping_diagnostics(escaping: list[str], prefix: str) -> list[Diagnostic]:
-    return [
-        diag(prefix + rel, 1, 1, "link-outside-vault", "symbolic link points outside the vault; not read")
-        for rel in escaping
-    ]
+def refused_diagnostics(refused: list, prefix: str) -> list[Diagnostic]:
+    return [diag(prefix + r.path, 1, 1, r.rule, r.message, r.hint) for r in refused]
 
 
 def read_bytes(root: str, rel: str, shown: str) -> tuple[bytes, Diagnostic | None]:
@@ -389,7 +397,14 @@ def parse_notes(
     return notes, diags
 
 
-def load_vault(root: str, prefix: str, memo: dict | None = None, math: bool = True) -> Vault:
+def load_vault(
+    root: str,
+    prefix: str,
+    memo: dict | None = None,
+    math: bool = True,
+    exclude_docs: Any = None,
+    allow_files: tuple[str, ...] = (),
+) -> Vault:
     """Read every note under `root` once. `prefix` is how paths are shown (e.g. 'notes/').
 
     `memo`, kept by a long-lived caller such as the plugin under `mkdocs serve`, maps a
@@ -397,8 +412,8 @@ def load_vault(root: str, prefix: str, memo: dict | None = None, math: bool = Tr
     again, and notes that disappeared are dropped from it.
     """
     vault = Vault(os.path.abspath(root), prefix)
-    paths, vault.files, escaping = discover(root)
-    vault.diagnostics.extend(escaping_diagnostics(escaping, prefix))
+    paths, vault.files, refused = discover(root, exclude_docs, allow_files)
+    vault.diagnostics.extend(refused_diagnostics(refused, prefix))
     for rel in paths:
         shown = prefix + rel
         raw, problem = read_bytes(root, rel, shown)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
+from typing import Any
+
+import yaml
 
 from .bibliography import load_bibliography
 from .config import Settings
@@ -36,24 +40,35 @@ def file_stem(title: str) -> str:
     return stem
 
 
-def _yaml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_name(name: str) -> str:
+    """A note name as given, refused when it holds control characters or line breaks
+    (they would end up in front matter and in a heading)."""
+    if _CONTROL.search(name):
+        raise NewError("the name contains a control character or a line break; give it on one line")
+    name = " ".join(name.split())
+    if not name:
+        raise NewError("the name is empty")
+    return name
+
+
+def front_matter(meta: dict[str, Any]) -> str:
+    """YAML front matter written by PyYAML (quoting whatever needs it), between --- lines."""
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000) + "---\n"
 
 
 def paper_note(paper: Paper, key: str) -> str:
     first = paper.authors[0][0]
     who = first if len(paper.authors) == 1 else f"{first} et al."
-    return f"""---
-title: {_yaml_str(paper.title)}
-kind: paper
-cite: {key}
-year: {paper.year}
-aliases: []
-tags: []
-description: {_yaml_str(f"{paper.title} ({who}, {paper.year}).")}
----
-
-# {paper.title}
+    title = " ".join(paper.title.split())
+    meta = {"title": title, "kind": "paper", "cite": key, "year": paper.year, "aliases": [], "tags": []}
+    meta["description"] = f"{title} ({who}, {paper.year})."
+    return (
+        front_matter(meta)
+        + f"""
+# {title}
 
 ## Summary
 
@@ -71,17 +86,20 @@ What problem the paper addresses, what it proposes and why it matters, in your o
 
 <!-- Link the concepts and models this paper belongs to, e.g. [[Scaling laws]]. -->
 """
+    )
 
 
 def concept_note(name: str) -> str:
-    return f"""---
-title: {_yaml_str(name)}
-kind: concept
-aliases: []
-tags: []
-description: {_yaml_str(f"{name}: a one-sentence definition.")}
----
-
+    meta = {
+        "title": name,
+        "kind": "concept",
+        "aliases": [],
+        "tags": [],
+        "description": f"{name}: a one-sentence definition.",
+    }
+    return (
+        front_matter(meta)
+        + f"""
 # {name}
 
 A definition in one paragraph, with the papers behind it cited as `[@key]`.
@@ -92,22 +110,20 @@ A definition in one paragraph, with the papers behind it cited as `[@key]`.
 
 <!-- Link related notes, e.g. [[Foundation model]]. -->
 """
+    )
 
 
 def model_note(name: str) -> str:
-    return f"""---
-title: {_yaml_str(name)}
-kind: model
-organization: ""
-released: ""
-parameters: ""
-paper: ""
-license: ""
-aliases: []
-tags: []
-description: {_yaml_str(f"{name}: what it is, in one sentence.")}
----
-
+    meta = {
+        "title": name,
+        "kind": "model",
+        "aliases": [],
+        "tags": [],
+        "description": f"{name}: what it is, in one sentence.",
+    }
+    return (
+        front_matter(meta)
+        + f"""
 # {name}
 
 What the model is, its architecture and training data, and how it is used.
@@ -116,6 +132,7 @@ What the model is, its architecture and training data, and how it is used.
 
 <!-- Link the paper that introduced it and related models. -->
 """
+    )
 
 
 def _write_note(path: str, text: str) -> None:
@@ -127,22 +144,60 @@ def _write_note(path: str, text: str) -> None:
         raise NewError(f"cannot write {path}: {e.strerror or e}") from None
 
 
+def _refuse_taken_name(settings: Settings, name: str) -> None:
+    """A note whose file name, title or alias equals `name` up to case already exists: a
+    second one would make links to that name ambiguous (and clash on case-blind disks)."""
+    wanted = {name.casefold(), file_stem(name).casefold()}
+    for note in load_vault(settings.docs_dir, "").notes:
+        for taken in (note.stem, note.title, *note.aliases):
+            if taken.casefold() in wanted:
+                shown = settings.shown(os.path.join(settings.docs_dir, note.path))
+                raise NewError(f"'{taken}' is already a note ({shown}); link to it, or choose another name")
+
+
 def new_plain(settings: Settings, kind: str, name: str) -> str:
     """Create a concept or model note; returns its path relative to the repository."""
+    name = check_name(name)
     folder = {"concept": "concepts", "model": "models"}[kind]
     path = os.path.join(settings.docs_dir, folder, file_stem(name) + ".md")
     if os.path.exists(path):
         raise NewError(f"{settings.shown(path)} already exists; not overwriting it")
-    text = concept_note(name) if kind == "concept" else model_note(name)
-    if kind == "model":
-        # a model note's empty fields must not fail the check: drop them until filled in
-        text = re.sub(r'^(organization|released|parameters|paper|license): ""\n', "", text, flags=re.M)
-    _write_note(path, text)
+    _refuse_taken_name(settings, name)
+    _write_note(path, concept_note(name) if kind == "concept" else model_note(name))
     return settings.shown(path)
 
 
+@contextmanager
+def _bibliography_lock(settings: Settings, timeout: float = 120.0):
+    """One `fmkb new` at a time per bibliography: its read-modify-write of references.bib
+    (and the choice of a free key) is exclusive. The lock file lives in the user's cache
+    folder, not in the repository."""
+    import hashlib
+
+    from filelock import FileLock, Timeout
+
+    from .cachefile import user_cache_root
+
+    name = hashlib.sha256(os.path.realpath(settings.bibliography).encode()).hexdigest()[:16]
+    folder = os.path.join(user_cache_root(), "locks")
+    os.makedirs(folder, exist_ok=True)
+    try:
+        with FileLock(os.path.join(folder, name + ".lock"), timeout=timeout):
+            yield
+    except Timeout:
+        raise NewError(f"another fmkb new is writing {settings.shown(settings.bibliography)}; try again") from None
+
+
 def new_paper(settings: Settings, *, arxiv: str | None = None, doi: str | None = None, **fetch_kw) -> tuple[str, str]:
-    """Fetch metadata, add a BibTeX entry and a paper note. Returns (key, note path)."""
+    """Fetch metadata, add a BibTeX entry and a paper note. Returns (key, note path).
+
+    Concurrent runs take turns (a lock around the whole read-modify-write), so two runs
+    never both succeed with one entry lost or one key given twice."""
+    with _bibliography_lock(settings):
+        return _new_paper(settings, arxiv=arxiv, doi=doi, **fetch_kw)
+
+
+def _new_paper(settings: Settings, *, arxiv: str | None, doi: str | None, **fetch_kw) -> tuple[str, str]:
     try:
         wanted_arxiv = normalize_arxiv(arxiv) if arxiv else None
         wanted_doi = normalize_doi(doi) if doi else None

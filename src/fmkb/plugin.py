@@ -30,6 +30,7 @@ from .bibliography import Bibliography
 from .config import DEFAULT_ALLOWED_HTML, ConfigError, MarkdownSetup, Network, Settings, settings_from
 from .diagnostics import Severity, one_line
 from .engine import Analysis, analyze
+from .fsutil import write_atomic
 from .publish import HeadingIds, too_complex
 from .render import (
     BibView,
@@ -55,7 +56,7 @@ KIND_ORDER = ["papers", "models", "concepts", "resources"]
 
 class FmkbConfig(base.Config):
     bibliography = c.Type(str, default="references.bib")
-    cache_dir = c.Type(str, default=".fmkb-cache")
+    cache_dir = c.Optional(c.Type(str))  # default: the user's cache folder; "" turns caching off
     arxiv_api = c.Type(str, default=DEFAULTS.arxiv_api)
     crossref_api = c.Type(str, default=DEFAULTS.crossref_api)
     timeout = c.Type((int, float), default=DEFAULTS.timeout)
@@ -65,6 +66,7 @@ class FmkbConfig(base.Config):
     per_host = c.Type(int, default=DEFAULTS.per_host)
     cache_ttl = c.Type((int, float), default=DEFAULTS.cache_ttl)
     allow_html = c.ListOfItems(c.Type(str), default=list(DEFAULT_ALLOWED_HTML))
+    allow_files = c.ListOfItems(c.Type(str), default=[])  # glob patterns of HTML/SVG/... files to publish
     search_index = c.Choice(("auto", "full", "compact"), default="auto")
     compact_search_above = c.Type(int, default=2000)  # pages; "auto" compacts the search index above this
     clean_urls = c.Type(bool, default=True)
@@ -105,10 +107,7 @@ def compact_search_index(path: str) -> tuple[int, int]:
         docs.append({**doc, "text": text})
     data["docs"] = docs
     out = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(out)
-    os.replace(tmp, path)
+    write_atomic(path, out.encode("utf-8"))
     return len(raw.encode()), len(out.encode())
 
 
@@ -128,7 +127,12 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         setup = MarkdownSetup.of(config.markdown_extensions, config.mdx_configs)
         try:
             self.settings: Settings = settings_from(
-                config.config_file_path, config["docs_dir"], self.config.bibliography, dict(self.config), setup
+                config.config_file_path,
+                config["docs_dir"],
+                self.config.bibliography,
+                dict(self.config),
+                setup,
+                config["exclude_docs"],
             )
         except ConfigError as e:
             raise PluginError(str(e)) from None
@@ -158,7 +162,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         for d in self.analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
         self.notes = {n.path: n for n in self.analysis.vault.notes}
-        self._drop_escaping(files)
+        self._drop_unpublished(files)
         if self.config.clean_urls:
             self._slug_urls(files)
         for asset in ASSETS:
@@ -182,17 +186,16 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def _blocks(self, src: str) -> list[str]:
         return self.blocks.setdefault(src, [])
 
-    def _drop_escaping(self, files: Files) -> None:
-        """MkDocs follows symbolic links; a file whose target is outside docs_dir is not published."""
-        root = os.path.realpath(self.settings.docs_dir)
+    def _drop_unpublished(self, files: Files) -> None:
+        """Of the files MkDocs took from docs_dir, publish only the notes fmkb checked and the
+        attachments it accepted: a refused file (active content, a link out of the vault, a
+        hidden target) or one fmkb never saw is not published."""
+        assert self.analysis is not None
         docs = os.path.abspath(self.settings.docs_dir)
+        keep = {n.path for n in self.analysis.vault.notes} | self.analysis.vault.files
         for f in list(files):
-            src = f.abs_src_path
-            # only files that come from docs_dir: theme assets live elsewhere by design
-            if src and f.generated_by is None and f.src_dir and os.path.abspath(f.src_dir) == docs:
-                real = os.path.realpath(src)
-                if real != root and not real.startswith(root + os.sep):
-                    files.remove(f)
+            if f.generated_by is None and f.src_dir and os.path.abspath(f.src_dir) == docs and f.src_uri not in keep:
+                files.remove(f)
 
     def _slug_urls(self, files: Files) -> None:
         taken = {f.dest_uri for f in files if not f.is_documentation_page()}

@@ -272,6 +272,7 @@ def references_section(keys: list[str], view: BibView, bibliography_url: str | N
 
 # --- headings and links --------------------------------------------------------
 
+
 def heading_anchor(target: Note, path: tuple[str, ...], ids: HeadingIds) -> str | None:
     """The id the toc extension gives the heading `path` names in `target`."""
     from .resolve import find_heading

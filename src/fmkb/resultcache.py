@@ -27,7 +27,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from . import __version__
+from . import __version__, cachefile
 from .bibcache import store
 from .check import NoteResult
 from .diagnostics import Diagnostic, from_rows, to_rows
@@ -189,9 +189,11 @@ class Cached:
 
 def load(cache_dir: str, fingerprint: list) -> Cached | None:
     """The cache written by an earlier run with the same settings, or None."""
+    text = cachefile.read(cache_path(cache_dir))
+    if text is None:
+        return None
     try:
-        with open(cache_path(cache_dir), encoding="utf-8") as fh:
-            data = json.load(fh)
+        data = json.loads(text)
         if data["format"] != FORMAT or data["fingerprint"] != fingerprint:
             return None
         world, bib, years, files, notes = (data[k] for k in ("world", "bib", "bib_years", "files", "notes"))

@@ -35,6 +35,8 @@ def atx_heading(line: str) -> tuple[int, str] | None:
     if text.endswith("}"):
         text = _HEADING_ATTRS.sub("", text)
     return len(m.group(1)), text
+
+
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")

@@ -1,0 +1,96 @@
+"""Sources: the files of the notes folder that the site publishes, decided once.
+
+MkDocs decides what it renders and copies (`mkdocs.structure.files.get_files`: every
+file under `docs_dir`, links followed, `exclude_docs` applied); fmkb takes that very
+list and sorts it into notes (which it checks), inert attachments, and files it
+refuses to publish. `fmkb check` and the plugin both use `find_sources`, and the
+plugin drops from MkDocs' own list whatever is not a checked note or an attachment,
+so nothing reaches the site unchecked.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Static files a browser can run script from when opened on the site's origin.
+ACTIVE_EXTENSIONS = frozenset(
+    ".html .htm .xhtml .xht .shtml .svg .svgz .xml .xsl .xslt .mht .mhtml .js .mjs .css  .swf".split()
+)
+NOTE_EXTENSION = ".md"
+
+
+@dataclass(slots=True)
+class Refused:
+    path: str  # relative to docs_dir
+    rule: str
+    message: str
+    hint: str | None = None
+
+
+@dataclass(slots=True)
+class Sources:
+    notes: list[str] = field(default_factory=list)  # Markdown pages, checked by fmkb
+    attachments: set[str] = field(default_factory=set)  # published as they are
+    refused: list[Refused] = field(default_factory=list)  # not published
+
+
+def mkdocs_files(docs_dir: str, exclude_docs: Any = None) -> list[Any]:
+    """The files MkDocs would take from `docs_dir`, by MkDocs' own walk and exclusions."""
+    from mkdocs.structure.files import get_files
+
+    config = {"docs_dir": docs_dir, "site_dir": os.devnull, "use_directory_urls": True, "exclude_docs": exclude_docs}
+    return [f for f in get_files(config) if f.inclusion.is_included() or f.inclusion.is_in_serve()]  # type: ignore[arg-type]
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root + os.sep)
+
+
+def classify(files: Iterable[Any], docs_dir: str, allow_files: tuple[str, ...] = ()) -> Sources:
+    """Sort MkDocs' files (objects with `src_uri` and `abs_src_path`) into notes,
+    attachments and refused files. `allow_files` holds glob patterns of active files
+    (HTML, SVG, ...) that the site publishes anyway."""
+    out = Sources()
+    root = os.path.realpath(docs_dir)
+    for f in files:
+        rel = f.src_uri
+        real = os.path.realpath(f.abs_src_path)
+        if not _inside(real, root):
+            out.refused.append(Refused(rel, "link-outside-vault", "symbolic link points outside the vault; not read"))
+            continue
+        inner = os.path.relpath(real, root).replace(os.sep, "/")
+        if any(part.startswith(".") for part in inner.split("/")):
+            out.refused.append(
+                Refused(rel, "file-unpublishable", f"links to '{inner}', a hidden path fmkb does not publish")
+            )
+            continue
+        ext = posixpath.splitext(rel)[1].lower()
+        if f.is_documentation_page():
+            if ext == NOTE_EXTENSION:
+                out.notes.append(rel)
+            else:
+                out.refused.append(
+                    Refused(rel, "file-unpublishable", f"a '{ext}' page is not a note", "rename it to .md")
+                )
+        elif ext in ACTIVE_EXTENSIONS and not any(fnmatch.fnmatchcase(rel, p) for p in allow_files):
+            out.refused.append(
+                Refused(
+                    rel,
+                    "file-unpublishable",
+                    f"a '{ext}' file can run script on the site",
+                    "remove it, or list it under the plugin's allow_files option",
+                )
+            )
+        else:
+            out.attachments.add(rel)
+    out.notes.sort()
+    return out
+
+
+def find_sources(docs_dir: str, exclude_docs: Any = None, allow_files: tuple[str, ...] = ()) -> Sources:
+    return classify(mkdocs_files(docs_dir, exclude_docs), docs_dir, allow_files)

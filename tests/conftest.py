@@ -106,3 +106,70 @@ def run_cli(monkeypatch, capsys):
         return code, out, err
 
     return _run
+
+
+# --- a real browser ---------------------------------------------------------------
+# Debian's chromium here and in CI (installed by .ci/run); elsewhere a Chromium that
+# Playwright installed; with neither, browser tests are skipped with the reason.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def chromium_path() -> str | None:
+    import os
+    import shutil
+
+    for candidate in (os.environ.get("FMKB_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Playwright is not installed (pip install -e '.[test]')")
+    path = chromium_path()
+    with sync_playwright() as p:
+        if path is None:
+            import os
+
+            if not os.path.exists(p.chromium.executable_path):
+                pytest.skip("no Chromium: install Debian's chromium (README, set-up command 2) or set FMKB_CHROMIUM")
+            path = p.chromium.executable_path
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def serve(directory) -> tuple[str, object]:
+    """Serve a built site on 127.0.0.1; returns (base URL, server) — call server.shutdown()."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/", server

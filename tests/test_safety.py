@@ -123,7 +123,9 @@ def test_symlinked_folder_pointing_outside_is_not_walked(vault, tmp_path):
     (outside / "x.md").write_text("[[Nope]]")
     root = vault({"a.md": "ok"})
     os.symlink(outside, tmp_path / "notes" / "linked")
-    assert places(diags(root)) == [("notes/linked/", 1, 1, "link-outside-vault")]
+    ds = diags(root)
+    assert places(ds) == [("notes/linked/x.md", 1, 1, "link-outside-vault")]
+    assert not any("Nope" in d.message for d in ds)  # its content was never read
 
 
 def test_absolute_and_climbing_links_are_never_read(vault):

@@ -263,6 +263,9 @@ def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | No
             else:
                 close = "-->" if tok == "<!--" else "%%"
                 end = s.find(close, start + len(tok))
+                if end == -1 and tok == "%%":  # Obsidian shows an unclosed %% as text
+                    pos = start + 2
+                    continue
                 end = n if end == -1 else end + len(close)
             spans.append((start, end))
             if tok == "%%":

@@ -105,9 +105,9 @@ def test_every_core_bib_entry_has_a_paper_note_or_is_cited(kb):
 
 
 def test_counts_of_each_kind(kb):
-    assert len(by_kind(kb, "paper")) >= 40
-    assert len(by_kind(kb, "concept")) >= 20
-    assert len(by_kind(kb, "model")) >= 12
+    assert len(by_kind(kb, "paper")) >= 100
+    assert len(by_kind(kb, "concept")) >= 35
+    assert len(by_kind(kb, "model")) >= 35
     assert len(by_kind(kb, "resource")) >= 3
     assert any(n.path == "index.md" for n in kb.vault.notes)
 
@@ -175,8 +175,47 @@ def test_no_orphans(kb):
 
 def test_models_name_organization_release_and_paper(kb):
     for n in by_kind(kb, "model"):
-        assert {"organization", "released", "paper"} <= set(n.meta), n.path
+        assert {"organization", "released", "paper", "weights", "license"} <= set(n.meta), n.path
         assert n.meta["paper"] in kb.bib.entries
+
+
+def test_the_field_since_2024_is_covered(kb):
+    recent = [n.path for n in by_kind(kb, "model") if str(n.meta["released"])[:4] >= "2024"]
+    assert len(recent) >= 12
+    moe = [n.path for n in by_kind(kb, "model") if "active_parameters" in n.meta]
+    assert len(moe) >= 3  # mixture-of-experts models state their active parameters
+
+
+CONCEPTS_2026 = [
+    "Mixture of experts",
+    "Reasoning and test-time compute",
+    "Reinforcement learning with verifiable rewards",
+    "Retrieval-augmented generation",
+    "Tool use and agents",
+    "State-space models",
+    "Long context",
+    "Efficient inference and serving",
+    "Evaluation and benchmarks",
+    "Pretraining data",
+    "Synthetic data",
+    "Open weights and licensing",
+]
+
+
+def test_the_2026_concepts_exist(kb):
+    titles = {n.title for n in by_kind(kb, "concept")}
+    assert [c for c in CONCEPTS_2026 if c not in titles] == []
+
+
+def test_every_entry_added_in_2026_says_what_it_was_verified_against():
+    text = (ROOT / "references.bib").read_text(encoding="utf-8")
+    added = text[text.index("% ===== 2026 update") :]
+    unverified = []
+    for m in re.finditer(r"^@\w+\{([^,]+),", added, re.M):
+        before = added[: m.start()].rstrip().rsplit("\n@", 1)[-1]
+        if "% verified" not in before:
+            unverified.append(m.group(1))
+    assert unverified == []
 
 
 def test_notes_have_descriptions_and_tags(kb):

@@ -97,6 +97,42 @@ def _released(value) -> str:
     return str(value) if value is not None else ""
 
 
+def fact_text(key: str, value) -> str:
+    """A model fact as shown: dates as ISO text, context lengths with thousands separators."""
+    if value is None:
+        return ""
+    if key == "released":
+        return _released(value)
+    if key == "context_length" and isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+MODEL_FACTS = (
+    ("organization", "Organization"),
+    ("released", "Released"),
+    ("parameters", "Parameters"),
+    ("active_parameters", "Active parameters"),
+    ("training_tokens", "Training tokens"),
+    ("context_length", "Context length"),
+    ("weights", "Weights"),
+    ("license", "License"),
+)
+
+
+def model_facts(note, view: BibView, paper_href: str | None) -> str:
+    """The infobox of a model note: its front-matter facts and the paper that introduced it."""
+    rows = [(label, esc(fact_text(key, note.meta.get(key)))) for key, label in MODEL_FACTS if note.meta.get(key)]
+    key = note.meta.get("paper")
+    if isinstance(key, str) and key in view.bib.entries:
+        label = esc(f"{view.label(key)} ({view.year(key)})")
+        rows.append(("Paper", f'<a href="{esc(paper_href)}">{label}</a>' if paper_href else label))
+    if not rows:
+        return ""
+    body = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in rows)
+    return f'<table class="fmkb-facts"><tbody>{body}</tbody></table>'
+
+
 def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
     """A sortable table of the notes of one kind."""
     notes = sorted((n for n in analysis.vault.notes if n.kind == kind), key=lambda n: n.title.lower())
@@ -110,15 +146,10 @@ def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
             venue = view.venue(key) if entry_ok else ""
             rows.append([esc(year), _title_cell(n, url_for), esc(venue), esc(", ".join(n.tags))])
     elif kind == "model":
-        head = ["Model", "Organization", "Released", "Parameters", "License"]
-        rows = [
-            [_title_cell(n, url_for)]
-            + [
-                esc(_released(n.meta.get(k)) if k == "released" else str(n.meta.get(k) or ""))
-                for k in ("organization", "released", "parameters", "license")
-            ]
-            for n in notes
-        ]
+        head = ["Model", "Organization", "Released", "Parameters", "Active", "Tokens", "Context", "Weights", "License"]
+        fields = ("organization", "released", "parameters", "active_parameters", "training_tokens")
+        fields += ("context_length", "weights", "license")
+        rows = [[_title_cell(n, url_for)] + [esc(fact_text(k, n.meta.get(k))) for k in fields] for n in notes]
     else:
         head = ["Title", "Description", "Tags"]
         rows = [
@@ -127,7 +158,7 @@ def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
     th = "".join(f'<th scope="col">{h}</th>' for h in head)
     body = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return (
-        f'<table class="fmkb-sortable fmkb-index" data-kind="{esc(kind)}">\n<thead><tr>{th}</tr></thead>\n'
+        f'<table class="fmkb-sortable fmkb-index fmkb-index-{esc(kind)}">\n<thead><tr>{th}</tr></thead>\n'
         f"<tbody>\n{body}\n</tbody>\n</table>\n"
     )
 

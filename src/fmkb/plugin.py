@@ -162,6 +162,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         for d in self.analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
         self.notes = {n.path: n for n in self.analysis.vault.notes}
+        self.paper_notes = {n.meta["cite"]: n.path for n in self.notes.values() if isinstance(n.meta.get("cite"), str)}
         self._drop_unpublished(files)
         if self.config.clean_urls:
             self._slug_urls(files)
@@ -298,7 +299,11 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         )
         stash = self.stashes[src] = Stash()
         body, cited = render_body(note, markdown, ctx, self.view, stash)
-        body = insert_after_h1(body, aliases_line(note))
+        head = aliases_line(note)
+        if note.kind == "model":
+            paper = self.paper_notes.get(note.meta.get("paper"))
+            head += pages.model_facts(note, self.view, url_for(paper) if paper else None)
+        body = insert_after_h1(body, head)
         body = pages.fill_markers(body, self.analysis, self.view, page, files, self._blocks(src), self.nonce)
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None

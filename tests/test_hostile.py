@@ -33,41 +33,41 @@ HOSTILE: dict[str, str] = {
     "fm-tags": "---\ntags: ['<svg/onload=window.__xss=1>']\n---\n# A\n",
     "fm-aliases": "---\naliases: ['<script>window.__xss=1</script>']\n---\n# A\n",
     # raw HTML that an old, private view of the note masked
-    "math-inline": f"# A\n\n$<img src=x onerror=\"{X}\">$\n",
-    "math-block": f"# A\n\n$$\n<img src=x onerror=\"{X}\">\n$$\n",
-    "obsidian-comment-open": f"# A\n\n%% never closed <img src=x onerror=\"{X}\">\n",
-    "html-comment-abrupt": f"# A\n\n<!--><img src=x onerror=\"{X}\">-->\n",
-    "html-comment-abrupt-dash": f"# A\n\n<!---><img src=x onerror=\"{X}\">-->\n",
-    "fence-unclosed": f"# A\n\n```\n<img src=x onerror=\"{X}\">\n",
-    "fence-tilde-unclosed": f"# A\n\n~~~~\n<img src=x onerror=\"{X}\">\n~~~\n",
-    "indented-in-div": f"# A\n\n<div>\n    <img src=x onerror=\"{X}\">\n</div>\n",
-    "backticks-in-attribute": f"# A\n\n<div title=\"`x`\"><img src=x title=\"`\" onerror=\"{X}\"></div>\n",
-    "markdown-1": f"<div markdown=\"1\">\n\n*x* <img src=x onerror=\"{X}\">\n\n</div>\n",
+    "math-inline": f'# A\n\n$<img src=x onerror="{X}">$\n',
+    "math-block": f'# A\n\n$$\n<img src=x onerror="{X}">\n$$\n',
+    "obsidian-comment-open": f'# A\n\n%% never closed <img src=x onerror="{X}">\n',
+    "html-comment-abrupt": f'# A\n\n<!--><img src=x onerror="{X}">-->\n',
+    "html-comment-abrupt-dash": f'# A\n\n<!---><img src=x onerror="{X}">-->\n',
+    "fence-unclosed": f'# A\n\n```\n<img src=x onerror="{X}">\n',
+    "fence-tilde-unclosed": f'# A\n\n~~~~\n<img src=x onerror="{X}">\n~~~\n',
+    "indented-in-div": f'# A\n\n<div>\n    <img src=x onerror="{X}">\n</div>\n',
+    "backticks-in-attribute": f'# A\n\n<div title="`x`"><img src=x title="`" onerror="{X}"></div>\n',
+    "markdown-1": f'<div markdown="1">\n\n*x* <img src=x onerror="{X}">\n\n</div>\n',
     "script-tag": "# A\n\n<script>window.__xss=1</script>\n",
     "script-upper": "# A\n\n<SCRIPT>window.__xss=1</SCRIPT>\n",
-    "svg-onload": "# A\n\n<svg onload=\"window.__xss=1\"></svg>\n",
-    "svg-animate": "# A\n\n<svg><animate onbegin=\"window.__xss=1\" attributeName=x dur=1s></animate></svg>\n",
-    "iframe-srcdoc": "# A\n\n<iframe srcdoc=\"<script>parent.__xss=1</script>\"></iframe>\n",
-    "iframe-js": "# A\n\n<iframe src=\"javascript:parent.__xss=1\"></iframe>\n",
-    "object-data": "# A\n\n<object data=\"javascript:window.__xss=1\"></object>\n",
-    "embed": "# A\n\n<embed src=\"javascript:window.__xss=1\">\n",
-    "form-action": "# A\n\n<form action=\"javascript:window.__xss=1\"><button>go</button></form>\n",
-    "button-formaction": "# A\n\n<button formaction=\"javascript:window.__xss=1\">x</button>\n",
-    "meta-refresh": "# A\n\n<meta http-equiv=\"refresh\" content=\"0;url=javascript:window.__xss=1\">\n",
-    "base-href": "# A\n\n<base href=\"javascript:window.__xss=1//\">\n",
-    "details-ontoggle": "# A\n\n<details open ontoggle=\"window.__xss=1\"><summary>s</summary>x</details>\n",
-    "video-onerror": "# A\n\n<video src=x onerror=\"window.__xss=1\"></video>\n",
-    "body-onload": "# A\n\n<body onload=\"window.__xss=1\">\n",
+    "svg-onload": '# A\n\n<svg onload="window.__xss=1"></svg>\n',
+    "svg-animate": '# A\n\n<svg><animate onbegin="window.__xss=1" attributeName=x dur=1s></animate></svg>\n',
+    "iframe-srcdoc": '# A\n\n<iframe srcdoc="<script>parent.__xss=1</script>"></iframe>\n',
+    "iframe-js": '# A\n\n<iframe src="javascript:parent.__xss=1"></iframe>\n',
+    "object-data": '# A\n\n<object data="javascript:window.__xss=1"></object>\n',
+    "embed": '# A\n\n<embed src="javascript:window.__xss=1">\n',
+    "form-action": '# A\n\n<form action="javascript:window.__xss=1"><button>go</button></form>\n',
+    "button-formaction": '# A\n\n<button formaction="javascript:window.__xss=1">x</button>\n',
+    "meta-refresh": '# A\n\n<meta http-equiv="refresh" content="0;url=javascript:window.__xss=1">\n',
+    "base-href": '# A\n\n<base href="javascript:window.__xss=1//">\n',
+    "details-ontoggle": '# A\n\n<details open ontoggle="window.__xss=1"><summary>s</summary>x</details>\n',
+    "video-onerror": '# A\n\n<video src=x onerror="window.__xss=1"></video>\n',
+    "body-onload": '# A\n\n<body onload="window.__xss=1">\n',
     "style-tag": "# A\n\n<style>@import 'javascript:window.__xss=1';</style>\n",
-    "style-attr": "# A\n\n<span style=\"background:url(javascript:window.__xss=1)\">s</span>\n",
-    "math-mglyph": "# A\n\n<math><mtext><table><mglyph><style><img src=x onerror=\"window.__xss=1\">\n",
-    "noscript-break": "# A\n\n<noscript><p title=\"</noscript><img src=x onerror=window.__xss=1>\"></noscript>\n",
-    "a-onfocus": "# A\n\n<a href=\"#x\" id=x tabindex=1 onfocus=\"window.__xss=1\" autofocus>x</a>\n",
-    "img-in-table": f"# A\n\n| a |\n|---|\n| <img src=x onerror=\"{X}\"> |\n",
-    "in-list": f"# A\n\n- item <img src=x onerror=\"{X}\">\n",
-    "in-quote": f"# A\n\n> quoted <img src=x onerror=\"{X}\">\n",
-    "in-heading": f"# A\n\n## Title <img src=x onerror=\"{X}\">\n",
-    "in-admonition": f"# A\n\n!!! note\n    <img src=x onerror=\"{X}\">\n",
+    "style-attr": '# A\n\n<span style="background:url(javascript:window.__xss=1)">s</span>\n',
+    "math-mglyph": '# A\n\n<math><mtext><table><mglyph><style><img src=x onerror="window.__xss=1">\n',
+    "noscript-break": '# A\n\n<noscript><p title="</noscript><img src=x onerror=window.__xss=1>"></noscript>\n',
+    "a-onfocus": '# A\n\n<a href="#x" id=x tabindex=1 onfocus="window.__xss=1" autofocus>x</a>\n',
+    "img-in-table": f'# A\n\n| a |\n|---|\n| <img src=x onerror="{X}"> |\n',
+    "in-list": f'# A\n\n- item <img src=x onerror="{X}">\n',
+    "in-quote": f'# A\n\n> quoted <img src=x onerror="{X}">\n',
+    "in-heading": f'# A\n\n## Title <img src=x onerror="{X}">\n',
+    "in-admonition": f'# A\n\n!!! note\n    <img src=x onerror="{X}">\n',
     # URLs that run script
     "link-js": "# A\n\n[x](javascript:window.__xss=1)\n",
     "link-js-upper": "# A\n\n[x](JaVaScRiPt:window.__xss=1)\n",
@@ -77,17 +77,17 @@ HOSTILE: dict[str, str] = {
     "image-js": "# A\n\n![x](javascript:window.__xss=1)\n",
     "refdef-next-line": "# A\n\n[x][r]\n\n[r]:\n  javascript:window.__xss=1\n",
     "refdef-in-quote": "# A\n\n> [x][r]\n>\n> [r]: javascript:window.__xss=1\n",
-    "refdef-title": "# A\n\n[x][r]\n\n[r]: javascript:window.__xss=1 \"t\"\n",
-    "html-a-js": "# A\n\n<a href=\"javascript:window.__xss=1\">x</a>\n",
-    "html-a-js-entity": "# A\n\n<a href=\"jav&#x61;script:window.__xss=1\">x</a>\n",
-    "html-a-js-space": "# A\n\n<a href=\" javascript:window.__xss=1\">x</a>\n",
-    "html-a-colon-entity": "# A\n\n<a href=\"javascript&colon;window.__xss=1\">x</a>\n",
+    "refdef-title": '# A\n\n[x][r]\n\n[r]: javascript:window.__xss=1 "t"\n',
+    "html-a-js": '# A\n\n<a href="javascript:window.__xss=1">x</a>\n',
+    "html-a-js-entity": '# A\n\n<a href="jav&#x61;script:window.__xss=1">x</a>\n',
+    "html-a-js-space": '# A\n\n<a href=" javascript:window.__xss=1">x</a>\n',
+    "html-a-colon-entity": '# A\n\n<a href="javascript&colon;window.__xss=1">x</a>\n',
     "autolink-js": "# A\n\n<javascript:window.__xss=1>\n",
     # attributes through attr_list
-    "attr-list-heading": "# A\n\n## Head {: onclick=\"window.__xss=1\" }\n",
-    "attr-list-paragraph": "# A\n\nPara\n{: onmouseover=\"window.__xss=1\" }\n",
-    "attr-list-image": "# A\n\n![x](x.png){: onerror=\"window.__xss=1\" }\n",
-    "attr-list-link-href": "# A\n\n[x](y.md){: href=\"javascript:window.__xss=1\" }\n",
+    "attr-list-heading": '# A\n\n## Head {: onclick="window.__xss=1" }\n',
+    "attr-list-paragraph": '# A\n\nPara\n{: onmouseover="window.__xss=1" }\n',
+    "attr-list-image": '# A\n\n![x](x.png){: onerror="window.__xss=1" }\n',
+    "attr-list-link-href": '# A\n\n[x](y.md){: href="javascript:window.__xss=1" }\n',
     # fmkb's own output placed inside a tag
 }
 
@@ -103,22 +103,22 @@ DEFUSED: dict[str, str] = {
     # name an attribute or spell a scheme ('=', ':', quotes and spaces go)
     "wikilink-in-unquoted-attr": "# A\n\n<img src=x alt=[[Safe|a onerror=window.__xss=1]]>\n",
     "wikilink-as-attr-name": "# A\n\n<img src=x [[Safe|onerror]]=window.__xss=1>\n",
-    "wikilink-in-href": "# A\n\n<a href=\"[[Safe|javascript:window.__xss=1]]\">x</a>\n",
+    "wikilink-in-href": '# A\n\n<a href="[[Safe|javascript:window.__xss=1]]">x</a>\n',
     # a link in a heading keeps its HTML (for the table of contents): inside a raw tag, the
     # tag's attribute ends at the link's first quote and the rest is text
     "heading-link-in-attr": "# A\n\n## <img src=x alt=[[Safe|a onerror=window.__xss=1]]>\n",
     # Python-Markdown escapes a tag without its closing '>' as text
-    "tag-unclosed": f"# A\n\n<img src=x onerror=\"{X}\"\n\nnext paragraph\n",
+    "tag-unclosed": f'# A\n\n<img src=x onerror="{X}"\n\nnext paragraph\n',
     # Python-Markdown turns the tab into spaces, and a scheme cannot hold a space
     "link-js-tab": "# A\n\n[x](<java\tscript:window.__xss=1>)\n",
 }
 
 # Files MkDocs would publish as they are, not as notes.
 HOSTILE_FILES: dict[str, str] = {
-    "one.markdown": f"# M\n\n<img src=x onerror=\"{X}\">\n",
-    "two.mdown": f"# M\n\n<img src=x onerror=\"{X}\">\n",
-    "three.mkd": f"# M\n\n<img src=x onerror=\"{X}\">\n",
-    "four.mkdn": f"# M\n\n<img src=x onerror=\"{X}\">\n",
+    "one.markdown": f'# M\n\n<img src=x onerror="{X}">\n',
+    "two.mdown": f'# M\n\n<img src=x onerror="{X}">\n',
+    "three.mkd": f'# M\n\n<img src=x onerror="{X}">\n',
+    "four.mkdn": f'# M\n\n<img src=x onerror="{X}">\n',
     "raw.html": "<script>window.__xss=1</script>",
     "raw.htm": "<script>window.__xss=1</script>",
     "raw.xhtml": '<html xmlns="http://www.w3.org/1999/xhtml"><script>window.__xss=1</script></html>',
@@ -142,7 +142,7 @@ def hostile_repo(tmp_path_factory):
     (notes / "hostile").mkdir(parents=True)
     (notes / "files").mkdir()
     (notes / ".hidden").mkdir()
-    (notes / ".hidden" / "secret.md").write_text(f"# S\n\n<img src=x onerror=\"{X}\">\n")
+    (notes / ".hidden" / "secret.md").write_text(f'# S\n\n<img src=x onerror="{X}">\n')
     os.symlink(notes / ".hidden", notes / "via-link")
     links = " ".join(f"[[{name}]]" for name in {**HOSTILE, **DEFUSED})
     (notes / "index.md").write_text(f"# Home\n\n[[Safe]] {links}\n")

@@ -189,7 +189,8 @@ class MarkdownSetup:
         """
         if not set(self.names) <= _KNOWN or _TAG_OR_ATTRS.search(body):
             return True
-        paren = hint = -1
+        paren = hint = newline = second = -1  # the next ')', scheme hint and line ends at or after
+        size = len(body)  # the last start; each is searched again only once passed
         for m in _DESTINATION.finditer(body):
             start = m.end()
             plain = _PLAIN_WEB_URL.match(body, start)
@@ -198,14 +199,19 @@ class MarkdownSetup:
             if m.group() == "](":
                 if paren < start:
                     paren = body.find(")", start)
-                end = len(body) if paren == -1 else paren
+                    paren = size if paren == -1 else paren
+                end = paren
             else:
-                first = body.find("\n", start)
-                second = body.find("\n", first + 1) if first != -1 else -1
-                end = len(body) if second == -1 else second
+                if newline < start:
+                    newline = body.find("\n", start)
+                    newline = size if newline == -1 else newline
+                if second <= newline:
+                    second = body.find("\n", newline + 1) if newline < size else -1
+                    second = size if second == -1 else second
+                end = second
             if hint < start:
                 found = _SCHEME_HINT.search(body, start)
-                hint = len(body) if found is None else found.start()
+                hint = size if found is None else found.start()
             if hint < end:
                 return True
         return False

@@ -1,0 +1,77 @@
+"""Linear time, always: ten times the input takes at most about ten times as long.
+
+Each generator builds a note from a pattern that once made a scanner backtrack (or
+could): long runs of one token, openers without closers. The measure is CPU time of
+the whole per-note pass (`load_note`: front matter and scan) plus the publishing
+checks that run before any rendering (`too_complex`, `may_publish_markup`), best of
+three, at n and 10 n. The bound is generous (15x) so that a loaded machine does not
+fail it; a quadratic pattern shows as 100x.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+
+from fmkb.config import MarkdownSetup
+from fmkb.load import load_note
+from fmkb.publish import too_complex
+
+GENERATORS = {
+    "atx-trailing-spaces": lambda n: "# x" + " " * n + "y\n",
+    "atx-closing-hashes": lambda n: "# x" + " #" * n + "\n",
+    "urls-before-at": lambda n: "http://" * n + "@x2020y",
+    "destinations-before-at": lambda n: "](" * n + "@x2020y",
+    "wikilink-openers": lambda n: "[[" * n,
+    "bracket-runs": lambda n: "[" + "@a " * n,
+    "backtick-runs": lambda n: "` ``" * n,
+    "dollar-runs": lambda n: "$a " * n,
+    "comment-openers": lambda n: "%%" + "<!--" * n,
+    "braces": lambda n: "{" * n + "=",
+    "key-braces": lambda n: "@{" * n,
+    "block-ids": lambda n: "^a " * n + "x",
+    "cite-openers": lambda n: "[@" * n,
+    "unclosed-fences": lambda n: "```\n~~~~\n" * n,
+    "link-destinations": lambda n: "](" * n + ":",
+    "reference-definitions": lambda n: "[x]: " * n + "\n",
+    "emphasis": lambda n: "*a _b " * n,
+    "long-paragraphs": lambda n: ("word " * 50 + "\n") * n,
+}
+SETUP = MarkdownSetup()
+
+
+def _cost(text: str) -> float:
+    """CPU seconds of the pass, with the cyclic GC paused as the engine runs it (otherwise
+    the collector's rescans of a million live objects are what grows)."""
+    raw = text.encode()
+    best = float("inf")
+    gc.disable()
+    try:
+        for _ in range(3):
+            start = time.process_time()
+            note, _ = load_note("a.md", raw)
+            too_complex(note)
+            SETUP.may_publish_markup(note.text)
+            best = min(best, time.process_time() - start)
+            del note
+    finally:
+        gc.enable()
+    return best
+
+
+def _size_for(make) -> int:
+    """The smallest n (by doubling) whose pass takes at least 10 ms, so timings are not noise."""
+    n = 1000
+    while _cost(make(n)) < 0.01 and n < 4_000_000:
+        n *= 2
+    return n
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_ten_times_the_input_takes_at_most_about_ten_times_as_long(name):
+    make = GENERATORS[name]
+    n = _size_for(make)
+    small, large = _cost(make(n)), _cost(make(10 * n))
+    assert large / small <= 15, f"{name}: n={n}: {small:.3f}s -> {large:.3f}s ({large / small:.0f}x)"

@@ -117,6 +117,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def __init__(self) -> None:
         self._bib: tuple[str, Bibliography] | None = None  # (sha256 of the file, parsed)
         self._notes_memo: dict = {}  # path -> (digest, parsed note, diagnostics): reused across rebuilds
+        self._memo_key = ""  # the settings the two memos above belong to
         self.analysis: Analysis | None = None
 
     # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
@@ -136,6 +137,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             )
         except ConfigError as e:
             raise PluginError(str(e)) from None
+        if self._memo_key != repr(self.settings):  # another project or other settings: nothing carries over
+            self._memo_key = repr(self.settings)
+            self._bib, self._notes_memo = None, {}
         self.heading_ids = HeadingIds(setup)
         self.policy = Policy.allowing(self.settings.allow_html, tuple(setup.names))
         for asset in ASSETS:

@@ -60,7 +60,7 @@ def test_pull_requests_get_annotations_tests_and_a_strict_build():
     workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
     assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as True
     commands = run_commands(workflow)
-    assert "fmkb check --format github" in commands
+    assert "fmkb check --strict --format github" in commands
     assert "python -m pytest" in commands and "mkdocs build --strict" in commands
 
 
@@ -68,8 +68,8 @@ def test_pull_requests_start_from_an_earlier_runs_fmkb_cache():
     workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
     steps = workflow["jobs"]["check"]["steps"]
     cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))
-    assert cache["with"]["path"] == ".fmkb-cache" and cache["with"]["restore-keys"] == "fmkb-"
-    check = next(i for i, s in enumerate(steps) if s.get("run") == "fmkb check --format github")
+    assert cache["with"]["path"] == "~/.cache/fmkb" and cache["with"]["restore-keys"] == "fmkb-"
+    check = next(i for i, s in enumerate(steps) if s.get("run") == "fmkb check --strict --format github")
     assert steps.index(cache) < check
 
 

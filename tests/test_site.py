@@ -166,7 +166,7 @@ def test_bibliography_page_lists_entries_and_citing_notes(tmp_path):
 
 def test_papers_index_is_a_sortable_table(tmp_path):
     html = page(build_site(tmp_path), "papers")
-    assert 'class="fmkb-sortable fmkb-index"' in html
+    assert 'class="fmkb-sortable fmkb-index fmkb-index-paper"' in html
     assert "<td>2020</td>" in html and "scaling-laws-for-neural-language-models/" in html
 
 
@@ -325,3 +325,12 @@ def test_compact_search_index_keeps_one_short_entry_per_page(tmp_path):
     paper = next(d for d in compact["docs"] if d["location"].startswith("papers/"))
     assert "Kaplan scaling laws" in paper["text"]  # aliases come first, so search still finds them
     assert len(index_file.read_bytes()) < len(json.dumps(full)) / 3
+
+
+@pytest.mark.parametrize(
+    "front", ["", "---\ntitle: A\n---\n", "---\ntitle: A\n---\n\n\n", "\ufeff---\r\ntitle: A\r\n---\r\n"]
+)
+def test_links_replace_exactly_their_own_characters_whatever_the_front_matter(tmp_path, front):
+    notes = {**NOTES, "index.md": front + "# Home\n\nRead [[Scaling laws]] for more, then [[Scaling laws|this]].\n"}
+    html = page(build_site(tmp_path, notes), ".")
+    assert re.search(r"Read <a class=\"fmkb-link\" href=\"[^\"]+\">Scaling laws</a> for more, then <a ", html), html

@@ -291,6 +291,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         note = self.notes.get(src)
         if note is None or too_complex(note) is not None:
             return markdown
+        # the body exactly as fmkb read it (MkDocs' own split of the front matter may differ by
+        # a line end, and every offset of the engine counts from `body_start`)
+        markdown = note.text[note.body_start :]
 
         def url_for(path: str) -> str:
             target = files.get_file_from_path(path)

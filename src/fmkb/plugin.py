@@ -83,6 +83,25 @@ def slug_segment(text: str) -> str:
 SNIPPET = 240  # characters of page text kept per page in a compact search index
 
 
+def add_alias_entries(data: dict, names: dict[str, tuple[list[str], str]]) -> int:
+    """Give each note with aliases (or a bib key) an entry of their own in the search index,
+    right after its page's: titled with the aliases, so the search's title boost ranks the
+    page first for "Chinchilla" or "RLHF", and it finds "hoffmann2022training" too.
+    `names` maps a page's location to (aliases, bib key). Returns how many were added."""
+    docs, added = [], 0
+    for doc in data.get("docs", []):
+        docs.append(doc)
+        found = names.get(doc.get("location", ""))
+        if found is not None:
+            aliases, key = found
+            title = ", ".join(aliases) or key
+            text = "Also known as: " + ", ".join([*aliases, *([key] if key else [])])
+            docs.append({"location": doc["location"] + "#fmkb-aliases", "title": title, "text": text})
+            added += 1
+    data["docs"] = docs
+    return added
+
+
 def compact_search_index(path: str) -> tuple[int, int]:
     """Keep one entry per page (title and the first words of its text) in Material's search index.
 
@@ -98,7 +117,7 @@ def compact_search_index(path: str) -> tuple[int, int]:
     data = json.loads(raw)
     docs = []
     for doc in data.get("docs", []):
-        if "#" in doc.get("location", ""):
+        if "#" in doc.get("location", "") and not doc["location"].endswith("#fmkb-aliases"):
             continue
         text = re.sub(r"<[^>]+>", " ", doc.get("text", ""))
         text = " ".join(text.split())
@@ -170,6 +189,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self._drop_unpublished(files)
         if self.config.clean_urls:
             self._slug_urls(files)
+        self.urls = {f.src_uri: f.url for f in files.documentation_pages() if f.src_uri in self.notes}
         for asset in ASSETS:
             content = resources.files("fmkb").joinpath(asset.replace("assets/fmkb/", "assets/")).read_text("utf-8")
             files.append(File.generated(config, asset, content=content))
@@ -250,6 +270,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         return note.text
 
     def on_post_build(self, *, config) -> None:
+        index_path = os.path.join(config["site_dir"], "search", "search_index.json")
+        if self.analysis is not None and os.path.isfile(index_path):
+            self._index_aliases(index_path)
         mode = self.config.search_index
         pages_count = len(self.notes) if self.analysis else 0
         if mode == "compact" or (mode == "auto" and pages_count > self.config.compact_search_above):
@@ -257,6 +280,19 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             if os.path.isfile(path):
                 before, after = compact_search_index(path)
                 log.info("fmkb: compacted the search index from %.1f MB to %.1f MB", before / 1e6, after / 1e6)
+
+    def _index_aliases(self, path: str) -> None:
+        import json
+
+        names = {}
+        for note in self.notes.values():
+            key = note.meta.get("cite") if isinstance(note.meta.get("cite"), str) else ""
+            if (note.aliases or key) and note.path in self.urls:
+                names[self.urls[note.path]] = (note.aliases, key)
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        if add_alias_entries(data, names):
+            write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
     # --- navigation -----------------------------------------------------------------
 

@@ -485,7 +485,7 @@ def aliases_line(note: Note) -> str:
     if not note.aliases:
         return ""
     names = ", ".join(f"<strong>{esc(a)}</strong>" for a in note.aliases)
-    return f'<p class="fmkb-aliases">Also known as: {names}</p>'
+    return f'<p class="fmkb-aliases" id="fmkb-aliases">Also known as: {names}</p>'
 
 
 def insert_after_h1(markdown: str, html_block: str) -> str:

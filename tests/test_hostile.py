@@ -109,6 +109,11 @@ DEFUSED: dict[str, str] = {
     "heading-link-in-attr": "# A\n\n## <img src=x alt=[[Safe|a onerror=window.__xss=1]]>\n",
     # Python-Markdown escapes a tag without its closing '>' as text
     "tag-unclosed": f'# A\n\n<img src=x onerror="{X}"\n\nnext paragraph\n',
+    # a title taken from the first heading: the page's <title> gets it escaped (entities decoded once)
+    "title-from-heading": '# &lt;/title&gt;&lt;img src=x onerror="window.__xss=1"&gt;\n\nHello.\n',
+    "title-from-heading-code": "# `</title><script>window.__xss=1</script>`\n\nHello.\n",
+    # front matter of YAML comments only: empty front matter to fmkb, and what it published too
+    "comment-only-front-matter": '---\n# <img src=x onerror="window.__xss=1">\n---\n# Real\n\nbody\n',
     # Python-Markdown turns the tab into spaces, and a scheme cannot hold a space
     "link-js-tab": "# A\n\n[x](<java\tscript:window.__xss=1>)\n",
 }
@@ -124,6 +129,17 @@ HOSTILE_FILES: dict[str, str] = {
     "raw.xhtml": '<html xmlns="http://www.w3.org/1999/xhtml"><script>window.__xss=1</script></html>',
     "raw.svg": '<svg xmlns="http://www.w3.org/2000/svg" onload="window.__xss=1"></svg>',
     "raw.xml": '<x:script xmlns:x="http://www.w3.org/1999/xhtml">window.__xss=1</x:script>',
+    "raw.xhtm": '<html xmlns="http://www.w3.org/1999/xhtml"><script>window.__xss=1</script></html>',
+    "raw.xpdl": '<r xmlns:h="http://www.w3.org/1999/xhtml"><h:script>window.__xss=1</h:script></r>',
+    "raw.atom": '<feed xmlns:h="http://www.w3.org/1999/xhtml"><h:script>window.__xss=1</h:script></feed>',
+    "raw.xsd": '<s xmlns:h="http://www.w3.org/1999/xhtml"><h:script>window.__xss=1</h:script></s>',
+    "raw.HTML": "<script>window.__xss=1</script>",
+    "no-extension": "<script>window.__xss=1</script>",
+}
+# Names the theme prints in the navigation of every page.
+HOSTILE_NAMES = {
+    "<img src=x onerror=window.__xss=1>.md": "Hello, no heading.\n",
+    "<svg onload=window.__xss=1>/note.md": "# N\n\ntext\n",
 }
 
 BIB = """@misc{evil2020a,
@@ -151,6 +167,9 @@ def hostile_repo(tmp_path_factory):
         (notes / "hostile" / f"{name}.md").write_text(text)
     for name, text in HOSTILE_FILES.items():
         (notes / "files" / name).write_text(text)
+    for name, text in HOSTILE_NAMES.items():
+        (notes / name).parent.mkdir(parents=True, exist_ok=True)
+        (notes / name).write_text(text)
     (root / "references.bib").write_text(BIB)
     (root / "mkdocs.yml").write_text(
         "site_name: hostile\ndocs_dir: notes\nsite_dir: site\ntheme:\n  name: material\n"
@@ -188,7 +207,7 @@ def site(hostile_repo):
 
 
 def test_the_corpus_is_large_enough():
-    assert len(HOSTILE) + len(HOSTILE_FILES) >= 60
+    assert len(HOSTILE) + len(DEFUSED) >= 60 and len(HOSTILE_FILES) >= 10
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

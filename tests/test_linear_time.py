@@ -38,6 +38,9 @@ GENERATORS = {
     "reference-definitions": lambda n: "[x]: " * n + "\n",
     "emphasis": lambda n: "*a _b " * n,
     "long-paragraphs": lambda n: ("word " * 50 + "\n") * n,
+    "url-closing-parens": lambda n: "See http://a" + ")" * n,
+    "deep-lists": lambda n: "- " * n + "x",
+    "deep-block-yaml": lambda n: "---\nx:\n  " + "- " * (n // 100) + "x\n---\n" + "text " * n,
 }
 SETUP = MarkdownSetup()
 

@@ -261,3 +261,72 @@ def test_two_writers_at_once_both_keep_their_entry(tmp_path, httpserver):
     assert "2001.00001" in bib and "2001.00002" in bib
     keys = [line.split("{", 1)[1].rstrip(",") for line in bib.splitlines() if line.startswith("@")]
     assert len(keys) == len(set(keys))
+
+
+# --- found by the red team --------------------------------------------------------------
+
+
+def test_block_style_yaml_nested_past_the_limit_is_refused_without_a_crash(tmp_path, run_cli):
+    deep = "---\ntitle: A\nrelated:\n  " + "- " * 40_000 + "x\n---\n# A\n\ntext\n"
+    root = make_vault(tmp_path, {"index.md": "# Home\n\n[[a]]\n", "a.md": deep})
+    code, out, _ = run_cli(root, "check")
+    assert code == 1 and "nested more than" in out
+    site, _ = _build(root)
+    assert (site / "a" / "index.html").exists()
+
+
+@pytest.mark.parametrize("body", ["- " * 1000 + "x", "*" * 2000 + "x" + "*" * 2000])
+def test_nesting_the_renderer_cannot_take_is_reported_and_not_rendered(tmp_path, run_cli, body):
+    root = make_vault(tmp_path, {"index.md": "# Home\n\n[[a]]\n", "a.md": "# A\n\n" + body + "\n"})
+    code, out, _ = run_cli(root, "check")
+    assert code == 1 and "note-too-complex" in out
+    site, _ = _build(root)
+    assert "not published" in (site / "a" / "index.html").read_text()
+
+
+def test_mkdocs_own_warnings_cannot_start_a_workflow_command(tmp_path):
+    note = "# Home\n\nSee [d](missing%0A::error%20title=Pwned::x.md) and [e](<../\n::stop-commands::y.md>).\n"
+    root = make_vault(tmp_path, {"index.md": note})
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env, capture_output=True, text=True)
+    err = done.stdout + done.stderr
+    assert "Pwned" in err  # MkDocs did warn about the link
+    assert not [line for line in err.splitlines() if line.lstrip().startswith("::")]
+
+
+@pytest.mark.parametrize("kind", ["concept", "model"])
+def test_fmkb_new_never_writes_through_a_linked_folder(tmp_path, run_cli, kind):
+    outside = tmp_path.parent / f"outside-{kind}"
+    outside.mkdir(exist_ok=True)
+    root = make_vault(tmp_path, {"index.md": "# Home\n"})
+    os.symlink(outside, root / "notes" / f"{kind}s")
+    code, _, err = run_cli(root, "new", kind, "Pwned")
+    assert code == 1 and "outside the notes folder" in err
+    assert list(outside.iterdir()) == []
+
+
+def test_front_matter_of_comments_only_is_published_as_checked(tmp_path, run_cli):
+    note = "---\n# <img src=x onerror=alert(1)>\n---\n# Real\n\n[[index]] body\n"
+    root = make_vault(tmp_path, {"index.md": "# Home\n\n[[a]]\n", "a.md": note})
+    code, out, _ = run_cli(root, "check")
+    assert code == 0 and "html-unsafe" not in out, out
+    html = (_build(root)[0] / "a" / "index.html").read_text()
+    assert "onerror" not in html and "<h1" in html and "Real" in html
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Click\n{: onclick autofocus }", "## Head {: onmouseover }", "[x](java&#115;cript:1)", "[r]:\n  javascript:x"],
+)
+def test_the_prefilter_sends_every_construct_that_can_carry_markup_to_the_renderer(body):
+    from fmkb.config import MarkdownSetup
+
+    assert MarkdownSetup().may_publish_markup(body)
+
+
+def test_math_written_as_script_tags_is_rendered_by_the_check():
+    from fmkb.config import MarkdownSetup
+
+    script_math = MarkdownSetup(("toc", "pymdownx.arithmatex"), {})
+    generic_math = MarkdownSetup(("toc", "pymdownx.arithmatex"), {"pymdownx.arithmatex": {"generic": True}})
+    assert script_math.may_publish_markup("$x$") and not generic_math.may_publish_markup("$x$")

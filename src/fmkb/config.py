@@ -134,8 +134,9 @@ _KNOWN = frozenset(
         "pymdownx.smartsymbols",
     }
 )
-_TAG_OR_ATTRS = re.compile(r"<[A-Za-z!/?]|\{[^{}\n]*=")  # raw HTML, comments, attr_list with values
-_DESTINATION = re.compile(r"\]\(|(?<!\])\]:")  # an inline link's destination, or a reference definition's
+_TAG = re.compile(r"<[A-Za-z!/?]")  # raw HTML, comments
+_ATTRS = re.compile(r"\{[^{}\n]*(?:=|\b[oO][nN][A-Za-z])")  # attr_list with values, or a bare on* name
+_DESTINATION = re.compile(r"\][(:]")  # an inline link's destination, or (not after ']') a reference definition's
 _PLAIN_WEB_URL = re.compile(r"[ \t]*\n?[ \t>]*<?(?:https?://|mailto:)[^\s<>()&\\\"']*(?=[\s)>]|$)")
 _SCHEME_HINT = re.compile(r"[:&\\]")  # a scheme, or an entity or escape that could spell one
 REQUIRED_EXTENSIONS = ("toc", "attr_list", "tables")  # fmkb's own output relies on them
@@ -187,11 +188,19 @@ class MarkdownSetup:
         inline link, or within two lines of a definition. Plain http(s) and mailto URLs
         are skipped. Linear: each search resumes where the last one stopped.
         """
-        if not set(self.names) <= _KNOWN or _TAG_OR_ATTRS.search(body):
+        if not set(self.names) <= _KNOWN:
             return True
+        if "pymdownx.arithmatex" in self.names and not (self.configs.get("pymdownx.arithmatex") or {}).get("generic"):
+            return True  # without `generic: true` arithmatex writes <script type="math/tex">
+        if ("<" in body and _TAG.search(body)) or ("{" in body and _ATTRS.search(body)):
+            return True
+        if "](" not in body and "]:" not in body:
+            return False
         paren = hint = newline = second = -1  # the next ')', scheme hint and line ends at or after
         size = len(body)  # the last start; each is searched again only once passed
         for m in _DESTINATION.finditer(body):
+            if m.group() == "]:" and m.start() and body[m.start() - 1] == "]":
+                continue  # `[[Note]]:` is a wiki-link and a colon, not a definition
             start = m.end()
             plain = _PLAIN_WEB_URL.match(body, start)
             if plain:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,12 +63,16 @@ def _frontmatter_bounds(text: str) -> tuple[int, int, int] | None:
 
 MAX_FRONTMATTER = 256 * 1024
 MAX_FLOW_DEPTH = 256
+_BLOCK_PREFIX = re.compile(r"^[ \t?:-]{512,}", re.M)  # a line's indentation and block markers
 
 
 def _too_complex(source: str) -> str | None:
     """Refuse front matter that could exhaust the YAML parser (libyaml recurses per level)."""
     if len(source) > MAX_FRONTMATTER:
         return f"front matter is larger than {MAX_FRONTMATTER // 1024} KB"
+    deepest_block = max((len(m.group()) for m in _BLOCK_PREFIX.finditer(source)), default=0)
+    if deepest_block > 2 * MAX_FLOW_DEPTH:  # `- - - - x` or deep indentation nests without brackets
+        return f"front matter YAML is nested more than {MAX_FLOW_DEPTH} levels deep"
     if source.count("[") + source.count("{") > MAX_FLOW_DEPTH:
         depth = deepest = 0
         for ch in source:

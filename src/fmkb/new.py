@@ -135,6 +135,17 @@ What the model is, its architecture and training data, and how it is used.
     )
 
 
+def _inside_notes(settings: Settings, path: str) -> None:
+    """Refuse a note whose folder (or any existing folder above it) leads out of the notes folder."""
+    root = os.path.realpath(settings.docs_dir)
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder) and folder != os.path.dirname(folder):
+        folder = os.path.dirname(folder)
+    real = os.path.realpath(folder)
+    if real != root and not real.startswith(root + os.sep):
+        raise NewError(f"{settings.shown(path)} would be written outside the notes folder (a linked folder); refused")
+
+
 def _write_note(path: str, text: str) -> None:
     try:
         create_file(path, text.encode("utf-8"))
@@ -162,6 +173,7 @@ def new_plain(settings: Settings, kind: str, name: str) -> str:
     path = os.path.join(settings.docs_dir, folder, file_stem(name) + ".md")
     if os.path.exists(path):
         raise NewError(f"{settings.shown(path)} already exists; not overwriting it")
+    _inside_notes(settings, path)
     _refuse_taken_name(settings, name)
     _write_note(path, concept_note(name) if kind == "concept" else model_note(name))
     return settings.shown(path)
@@ -235,6 +247,7 @@ def _new_paper(settings: Settings, *, arxiv: str | None, doi: str | None, **fetc
     note_path = os.path.join(settings.docs_dir, "papers", file_stem(paper.title) + ".md")
     if os.path.exists(note_path):
         raise NewError(f"{settings.shown(note_path)} already exists; not overwriting it")
+    _inside_notes(settings, note_path)
     entry = bibtex_entry(paper, key)
     sep = b"" if not original or original.endswith(b"\n\n") else (b"\n" if original.endswith(b"\n") else b"\n\n")
     updated = original + sep + entry.encode("utf-8")

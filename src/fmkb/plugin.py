@@ -9,6 +9,7 @@ references.bib is not parsed again.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
 import posixpath
@@ -28,7 +29,7 @@ from . import pages
 from .bibcache import load_cached
 from .bibliography import Bibliography
 from .config import DEFAULT_ALLOWED_HTML, ConfigError, MarkdownSetup, Network, Settings, settings_from
-from .diagnostics import Severity, one_line
+from .diagnostics import Severity, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
 from .publish import HeadingIds, too_complex
@@ -130,6 +131,36 @@ def compact_search_index(path: str) -> tuple[int, int]:
     return len(raw.encode()), len(out.encode())
 
 
+def plain_title(title: str) -> str:
+    """A note title as plain text: entities decoded, inline code and emphasis marks dropped."""
+    return " ".join(re.sub(r"`|\*{1,3}", "", html.unescape(title)).split())
+
+
+def _escape_section_titles(items) -> None:
+    for item in items:
+        if item.is_section:
+            item.title = html.escape(item.title or "")
+            _escape_section_titles(item.children)
+
+
+class PrintableLog(logging.Filter):
+    """Shows control characters in every log record as escapes: MkDocs' own warnings quote
+    link targets from notes (percent-decoded), which must never start a line of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = printable(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def _printable_logs() -> None:
+    for handler in [*logging.getLogger("mkdocs").handlers, *logging.getLogger().handlers]:
+        if not any(isinstance(f, PrintableLog) for f in handler.filters):
+            handler.addFilter(PrintableLog())
+
+
 class FmkbPlugin(BasePlugin[FmkbConfig]):
     supports_multiple_instances = False
 
@@ -144,6 +175,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self.command = command
 
     def on_config(self, config):
+        _printable_logs()
         setup = MarkdownSetup.of(config.markdown_extensions, config.mdx_configs)
         try:
             self.settings: Settings = settings_from(
@@ -307,6 +339,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             return (generated.get(title, 50), title)
 
         nav.items.sort(key=rank)
+        _escape_section_titles(nav.items)  # a folder's name becomes a section title the theme prints raw
         return nav
 
     # --- pages ----------------------------------------------------------------------
@@ -316,6 +349,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         """Only front matter the schema accepts reaches the theme, escaped where it is shown."""
         if self.analysis is not None:
             page.meta = theme_meta(page.meta)
+            note = self.notes.get(page.file.src_uri)
+            if note is not None:  # always set: a title MkDocs takes from the H1 reaches <title> unescaped
+                page.meta["title"] = html.escape(plain_title(note.title))
         return markdown
 
     def _page_markdown(self, markdown: str, *, page, config, files) -> str:

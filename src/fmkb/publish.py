@@ -91,13 +91,27 @@ def note_html(note: Note, ctx: PageContext, view: BibView, renderer: md_lib.Mark
 # rendered by the check nor published: it is reported (`note-too-complex`) instead.
 MAX_BLOCK_CHARS = 100_000
 MAX_BLOCK_BRACKETS = 1_000
+# Python-Markdown recurses once per nesting level (1,000 nested list items or 2,000 '*'
+# around a word raise RecursionError): a line nested deeper than this, or a longer run of
+# emphasis marks, is refused too.
+MAX_NESTING = 150
+MAX_MARK_RUN = 100
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
+_LONG_PREFIX = re.compile(rf"^(?:[ \t>*+\-]|\d{{1,9}}[.)]){{{MAX_NESTING + 1},}}", re.M)  # candidates only
+_LEVEL = re.compile(r">|(?:[*+\-]|\d{1,9}[.)])(?=[ \t])")  # one quote or list level
+_MARK_RUN = re.compile(rf"[*_~=^]{{{MAX_MARK_RUN + 1},}}")
 
 
 def too_complex(note: Note) -> tuple[int, str] | None:
     """(offset, reason) when a block of the note is past what the renderer handles in
     reasonable time; wiki-links and citations do not count (the renderer never sees them)."""
     text = note.text
+    for long in _LONG_PREFIX.finditer(text, note.body_start):
+        if len(_LEVEL.findall(long.group())) > MAX_NESTING:
+            return long.start(), f"lists or quotes nested more than {MAX_NESTING} levels deep"
+    run = _MARK_RUN.search(text, note.body_start)
+    if run:
+        return run.start(), f"a run of {run.end() - run.start():,} emphasis marks (at most {MAX_MARK_RUN})"
     spans = sorted(
         [(x.start, x.end) for x in note.links if not x.in_frontmatter] + [(c.start, c.end) for c in note.citations]
     )

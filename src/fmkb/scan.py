@@ -81,9 +81,17 @@ def find_urls(masked: str, index: LineIndex) -> list[tuple[str, int, int]]:
         return []
     out = []
     for m in _EXTERNAL.finditer(masked):
-        url = m.group().rstrip(".,;:!?*_~")
-        while url.endswith(")") and url.count(")") > url.count("("):
-            url = url[:-1].rstrip(".,;:!?*_~")
+        url = m.group()
+        excess = url.count(")") - url.count("(")  # closing parens without an opening one
+        end = len(url)
+        while end:  # trim trailing punctuation and unbalanced ')' by index, never re-counting
+            c = url[end - 1]
+            if c in ".,;:!?*_~" or (c == ")" and excess > 0):
+                excess -= c == ")"
+                end -= 1
+                continue
+            break
+        url = url[:end]
         if len(url) > len("https://"):
             line, col = index.position(m.start())
             out.append((url, line, col))

@@ -17,9 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Static files a browser can run script from when opened on the site's origin.
-ACTIVE_EXTENSIONS = frozenset(
-    ".html .htm .xhtml .xht .shtml .svg .svgz .xml .xsl .xslt .mht .mhtml .js .mjs .css  .swf".split()
+# Attachments published as they are: types a browser shows, plays or downloads but never runs
+# script from. Anything else (HTML, SVG, XML in any of its many extensions, scripts, style
+# sheets, unknown types a server may map to one of them) is refused unless `allow_files` names it.
+INERT_EXTENSIONS = frozenset(
+    (
+        ".png .jpg .jpeg .gif .webp .avif .bmp .ico .tif .tiff .pdf .txt .csv .tsv .json .bib "
+        ".zip .gz .tgz .mp3 .m4a .ogg .oga .wav .flac .mp4 .m4v .webm .ogv .woff .woff2 .ttf .otf"
+    ).split()
 )
 NOTE_EXTENSION = ".md"
 
@@ -77,12 +82,12 @@ def classify(files: Iterable[Any], docs_dir: str, allow_files: tuple[str, ...] =
                 out.refused.append(
                     Refused(rel, "file-unpublishable", f"a '{ext}' page is not a note", "rename it to .md")
                 )
-        elif ext in ACTIVE_EXTENSIONS and not any(fnmatch.fnmatchcase(rel, p) for p in allow_files):
+        elif ext not in INERT_EXTENSIONS and not any(fnmatch.fnmatchcase(rel, p) for p in allow_files):
             out.refused.append(
                 Refused(
                     rel,
                     "file-unpublishable",
-                    f"a '{ext}' file can run script on the site",
+                    f"a '{ext or 'extension-less'}' file may run script on the site; only inert types are published",
                     "remove it, or list it under the plugin's allow_files option",
                 )
             )

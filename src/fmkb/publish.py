@@ -8,6 +8,7 @@ reader would get, never a private view of the note.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import markdown as md_lib
@@ -97,7 +98,8 @@ MAX_BLOCK_BRACKETS = 1_000
 MAX_NESTING = 150
 MAX_MARK_RUN = 100
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
-_LONG_PREFIX = re.compile(rf"^(?:[ \t>*+\-]|\d{{1,9}}[.)]){{{MAX_NESTING + 1},}}", re.M)  # candidates only
+# a line start followed by a long run of markers (a literal '\n' first: `re` then skips ahead fast)
+_LONG_PREFIX = re.compile(rf"\n(?:[ \t>*+\-]|\d{{1,9}}[.)]){{{MAX_NESTING + 1},}}")
 _LEVEL = re.compile(r">|(?:[*+\-]|\d{1,9}[.)])(?=[ \t])")  # one quote or list level
 _MARK_RUN = re.compile(rf"[*_~=^]{{{MAX_MARK_RUN + 1},}}")
 
@@ -106,12 +108,17 @@ def too_complex(note: Note) -> tuple[int, str] | None:
     """(offset, reason) when a block of the note is past what the renderer handles in
     reasonable time; wiki-links and citations do not count (the renderer never sees them)."""
     text = note.text
-    for long in _LONG_PREFIX.finditer(text, note.body_start):
-        if len(_LEVEL.findall(long.group())) > MAX_NESTING:
-            return long.start(), f"lists or quotes nested more than {MAX_NESTING} levels deep"
-    run = _MARK_RUN.search(text, note.body_start)
-    if run:
-        return run.start(), f"a run of {run.end() - run.start():,} emphasis marks (at most {MAX_MARK_RUN})"
+    head = _LONG_PREFIX.match("\n" + text[note.body_start : note.body_start + 4 * MAX_NESTING])  # first line
+    deep = [(note.body_start - 1, head)] if head else []
+    for found in itertools.chain(deep, ((m.start(), m) for m in _LONG_PREFIX.finditer(text, note.body_start))):
+        if len(_LEVEL.findall(found[1].group())) > MAX_NESTING:
+            return found[0] + 1, f"lists or quotes nested more than {MAX_NESTING} levels deep"
+    if any(mark * (MAX_MARK_RUN + 1) in text for mark in "*_~=^"):
+        run = _MARK_RUN.search(text, note.body_start)
+        if run:
+            return run.start(), f"a run of {run.end() - run.start():,} emphasis marks (at most {MAX_MARK_RUN})"
+    if len(text) - note.body_start <= MAX_BLOCK_CHARS and text.count("[", note.body_start) <= MAX_BLOCK_BRACKETS:
+        return None  # no paragraph can pass either limit
     spans = sorted(
         [(x.start, x.end) for x in note.links if not x.in_frontmatter] + [(c.start, c.end) for c in note.citations]
     )

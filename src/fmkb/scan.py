@@ -130,28 +130,49 @@ def _blank(s: str) -> str:
 _SPECIAL_START = frozenset(" \t#`~-=*+>|_0123456789")
 
 
-def _longest_closers(lines: list[str]) -> dict[str, list[int]]:
-    """For '`' and '~': the longest bare fence line at or after each line (0: none), so that
-    an opening fence with no closing one is known at once (it is then plain text, as the
-    fenced-code extensions render it), in one pass."""
-    out = {}
-    for ch in "`~":
-        if not any(ch * 3 in line for line in lines):
-            continue
-        best = [0] * (len(lines) + 1)
-        for i in range(len(lines) - 1, -1, -1):
-            line = lines[i]
-            stripped = line.strip()
-            n = 0
-            if stripped[:3] == ch * 3 and len(line) - len(line.lstrip(" ")) <= 3 and set(stripped) == {ch}:
-                n = len(stripped)
-            best[i] = max(n, best[i + 1])
-        out[ch] = best
-    return out
+_BARE_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$", re.M)
+
+
+class _Closers:
+    """Where bare fence lines (closing candidates) are, so that an opening fence with no
+    closing one is known at once: it is then plain text, as the fenced-code extensions
+    render it. Found with one regex pass over the text, not a loop over its lines."""
+
+    __slots__ = ("lines", "best")
+
+    def __init__(self, text: str, starts: list[int]) -> None:
+        found: dict[str, list[tuple[int, int]]] = {}
+        for run in ("```", "~~~"):
+            at = text.find(run)
+            while at != -1:  # each fence line once: a literal search, then the line checked
+                line = bisect.bisect_right(starts, at) - 1
+                m = _BARE_FENCE.match(text, starts[line])
+                if m:
+                    found.setdefault(run[0], []).append((line, len(m.group(1))))
+                end = text.find("\n", at)
+                at = -1 if end == -1 else text.find(run, end)
+        for rows in found.values():
+            rows.sort()
+        self.lines = {ch: [line for line, _ in rows] for ch, rows in found.items()}
+        self.best = {}  # per fence character: the longest closer from each candidate on
+        for ch, rows in found.items():
+            best, longest = [0] * len(rows), 0
+            for k in range(len(rows) - 1, -1, -1):
+                longest = max(longest, rows[k][1])
+                best[k] = longest
+            self.best[ch] = best
+
+    def closes(self, ch: str, length: int, after_line: int) -> bool:
+        """Whether a bare fence of `ch`, at least `length` long, stands after `after_line`."""
+        lines = self.lines.get(ch)
+        if not lines:
+            return False
+        k = bisect.bisect_right(lines, after_line)
+        return k < len(lines) and self.best[ch][k] >= length
 
 
 def _mask_blocks(
-    lines: list[str], body_line: int, starts: list[int], closers: dict[str, list[int]]
+    lines: list[str], body_line: int, starts: list[int], closers: _Closers | None
 ) -> tuple[str, list[Heading], dict[str, int]]:
     """Blank front matter, fenced and indented code; collect headings and block ids."""
     out = lines[:]
@@ -168,13 +189,8 @@ def _mask_blocks(
             continue
         if fence is not None:
             out[i] = " " * len(line)
-            stripped = line.strip()
-            if (
-                stripped
-                and len(line) - len(line.lstrip(" ")) <= 3
-                and set(stripped) == {fence[0]}
-                and len(stripped) >= fence[1]
-            ):
+            close = _BARE_FENCE.match(line)  # the closing lines `_Closers` counted
+            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= fence[1]:
                 fence = None
             prev_blank, prev_code, prev_para = False, False, None
             continue
@@ -195,7 +211,12 @@ def _mask_blocks(
             prev_blank, prev_para = True, None
             continue
         m = _FENCE_OPEN.match(line)
-        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)) and closers[m.group(1)[0]][i + 1] >= len(m.group(1)):
+        if (
+            m
+            and not (m.group(1)[0] == "`" and "`" in m.group(2))
+            and closers is not None
+            and closers.closes(m.group(1)[0], len(m.group(1)), i)
+        ):
             fence = (m.group(1)[0], len(m.group(1)))
             out[i] = " " * len(line)
             prev_blank, prev_code, prev_para = False, False, None
@@ -383,12 +404,36 @@ def _strip_key(key: str) -> str:
     return key[1:-1].strip() if key.startswith("{") else key
 
 
+def _at_in_url(s: str) -> bool:
+    """Whether some '@' stands inside a URL or a link destination `](...)`, so that URLs must
+    be blanked before citations are looked for. One pass over the '@'s; every search covers
+    only the text since the previous '@', so a run of `http://` or `](` is read once."""
+    last_dest = last_close = -1
+    token = prev = 0
+    at = s.find("@")
+    while at != -1:
+        dest = s.rfind("](", max(prev - 1, 0), at)
+        last_dest = dest if dest != -1 else last_dest
+        close = max(s.rfind(")", prev, at), s.rfind("\n", prev, at))
+        last_close = close if close != -1 else last_close
+        if last_dest != -1 and last_close < last_dest:
+            return True  # inside a destination
+        space = max(s.rfind(" ", prev, at), s.rfind("\n", prev, at), s.rfind("\t", prev, at))
+        seg = space + 1 if space != -1 else max(token, prev - 2)
+        token = space + 1 if space != -1 else token
+        if "://" in s[seg:at]:
+            return True  # inside a URL
+        prev = at
+        at = s.find("@", at + 1)
+    return False
+
+
 def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
     """Bracketed and in-text pandoc citations; `masked` has code and links blanked."""
     if "@" not in masked:
         return []
     s = masked
-    if "://" in s or "](" in s:
+    if ("://" in s or "](" in s) and _at_in_url(s):
         s = _URL.sub(lambda m: _blank(m.group()) if m.group()[0] != "]" else "]" + _blank(m.group()[1:]), s)
     cites: list[Citation] = []
     taken: list[tuple[int, int]] = []
@@ -457,7 +502,7 @@ def scan(
         lines = text.split("\n")
     if index is None:
         index = LineIndex(text, lines)
-    closers = _longest_closers(lines) if "```" in text or "~~~" in text else {}
+    closers = _Closers(text, index.starts) if "```" in text or "~~~" in text else None
     masked, headings, block_ids = _mask_blocks(lines, body_line, index.starts, closers)
     comments: list[tuple[int, int]] = []
     masked = _mask_inline(masked, math, comments)

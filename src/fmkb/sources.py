@@ -62,9 +62,24 @@ def classify(files: Iterable[Any], docs_dir: str, allow_files: tuple[str, ...] =
     (HTML, SVG, ...) that the site publishes anyway."""
     out = Sources()
     root = os.path.realpath(docs_dir)
+    plain_dirs: dict[str, bool] = {"": True}  # folder -> no link on the way from docs_dir
+
+    def linked(rel: str, path: str) -> bool:
+        """Whether the file or a folder above it (inside docs_dir) is a symbolic link; only
+        then is its real path worth resolving (a realpath costs a system call per folder)."""
+        folder = posixpath.dirname(rel)
+        plain = plain_dirs.get(folder)
+        if plain is None:
+            plain = not linked(folder, os.path.dirname(path)) and not os.path.islink(os.path.dirname(path))
+            plain_dirs[folder] = plain
+        return not plain or os.path.islink(path)
+
     for f in files:
         rel = f.src_uri
-        real = os.path.realpath(f.abs_src_path)
+        if not linked(rel, f.abs_src_path):
+            real = os.path.join(root, *rel.split("/"))
+        else:
+            real = os.path.realpath(f.abs_src_path)
         if not _inside(real, root):
             out.refused.append(Refused(rel, "link-outside-vault", "symbolic link points outside the vault; not read"))
             continue

@@ -18,6 +18,12 @@ def test_code_is_ruff_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy is installed by the test extra")
+def test_code_type_checks_with_mypy():
+    proc = subprocess.run(["mypy"], cwd=ROOT, capture_output=True, text=True)  # settings in pyproject.toml
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def _readme_commands() -> list[str]:
     block = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
     return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]

@@ -37,7 +37,7 @@ class Bibliography:
 
     def arxiv_ids(self) -> dict[str, str]:
         """arXiv id (no version) -> key, for spotting papers already present."""
-        out = {}
+        out: dict[str, str] = {}
         for e in self.entries.values():
             eid = arxiv_id(e)
             if eid:
@@ -45,7 +45,7 @@ class Bibliography:
         return out
 
     def dois(self) -> dict[str, str]:
-        out = {}
+        out: dict[str, str] = {}
         for e in self.entries.values():
             doi = e.fields.get("doi")
             if doi:
@@ -173,7 +173,7 @@ def parse_bibliography(text: str, shown_path: str) -> Bibliography:
             macros[s.key.lower()] = s.value
     raw_entries: list[bibmodel.Entry] = list(library.entries)
     for block in library.failed_blocks:
-        line = block.start_line + 1
+        line = (block.start_line or 0) + 1
         kept = block.ignore_error_block
         if isinstance(block, bibmodel.DuplicateBlockKeyBlock) and isinstance(kept, bibmodel.Entry):
             raw_entries.append(kept)  # reported below, in line order, with the first entry's line
@@ -206,21 +206,21 @@ def parse_bibliography(text: str, shown_path: str) -> Bibliography:
             )
     seen_fold: dict[str, BibEntry] = {}
     ids: dict[str, BibEntry] = {}
-    for e in sorted(raw_entries, key=lambda e: e.start_line):
-        if e.key in bib.entries:
-            first = bib.entries[e.key]
+    for raw in sorted(raw_entries, key=lambda r: r.start_line or 0):
+        if raw.key in bib.entries:
+            first = bib.entries[raw.key]
             d.append(
                 diag(
                     shown_path,
-                    e.start_line + 1,
+                    (raw.start_line or 0) + 1,
                     1,
                     "bib-duplicate-key",
-                    f"duplicate key '{e.key}' (first on line {first.line})",
+                    f"duplicate key '{raw.key}' (first on line {first.line})",
                     "give one of the entries a different key, or delete the copy",
                 )
             )
             continue
-        entry = _check_entry(e, macros, shown_path, d)
+        entry = _check_entry(raw, macros, shown_path, d)
         fold = entry.key.casefold()
         if fold in seen_fold:
             other = seen_fold[fold]
@@ -239,16 +239,16 @@ def parse_bibliography(text: str, shown_path: str) -> Bibliography:
         for label, value in (("DOI", (entry.fields.get("doi") or "").lower()), ("arXiv id", arxiv_id(entry))):
             if not value:
                 continue
-            other = ids.get(label + value)
-            if other is not None:
+            twin = ids.get(label + value)
+            if twin is not None:
                 d.append(
                     diag(
                         shown_path,
                         entry.line,
                         1,
                         "bib-duplicate-id",
-                        f"entry '{entry.key}' has the same {label} {value} as '{other.key}' (line {other.line})",
-                        f"cite '{other.key}' and remove this entry",
+                        f"entry '{entry.key}' has the same {label} {value} as '{twin.key}' (line {twin.line})",
+                        f"cite '{twin.key}' and remove this entry",
                     )
                 )
             else:
@@ -265,7 +265,7 @@ def arxiv_id(entry: BibEntry) -> str | None:
 
 
 def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[Diagnostic]) -> BibEntry:
-    line = e.start_line + 1
+    line = (e.start_line or 0) + 1
     fields: dict[str, str] = {}
     lines: dict[str, int] = {}
     for f in e.fields:

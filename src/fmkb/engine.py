@@ -183,11 +183,12 @@ def _replay(settings: Settings, got: _Files, cached: resultcache.Cached) -> Anal
     if world != cached.world:
         if cached.files != resultcache.files_digest(got.files):
             return None
-        old = {}
+        old: dict[str, resultcache.Record] = {}
         for rel in set(cached.notes) - records.keys():  # the last run's notes that changed or went
-            old[rel] = resultcache.record(cached.notes[rel])
-            if old[rel] is None:
+            previous = resultcache.record(cached.notes[rel])
+            if previous is None:
                 return None
+            old[rel] = previous
         cites = resultcache.bib_changes(cached.bib_years, years) if cached.bib != bib_digest else None
         again = resultcache.affected(records, old, idents, got.paths, cites)
         if len(changed) + len(again) > limit:
@@ -422,6 +423,7 @@ def _analyze(settings: Settings, bib: Bibliography | None, note_memo: dict | Non
     )
     if bib_of is not None:
         bib, _ = bib_of()
+    assert bib is not None
     return Analysis(settings, vault, bib, check(vault, bib, HtmlView.of(settings)))
 
 

@@ -208,7 +208,13 @@ def check_external(
     results = dict(fresh)
     if todo:
         with ThreadPoolExecutor(max_workers=max(1, settings.network.workers)) as pool:
-            for result in pool.map(lambda u: (checker.check(u), progress.step())[0], todo):
+
+            def check_one(url: str) -> LinkResult:
+                result = checker.check(url)
+                progress.step()
+                return result
+
+            for result in pool.map(check_one, todo):
                 results[result.url] = result
     if cache_path:
         _save_cache(cache_path, {**{u: r for u, r in cache.items() if now() - r.checked < ttl}, **results})

@@ -274,7 +274,7 @@ def parse_frontmatter(
                 positions.setdefault(str(k.value), (k.start_mark.line + line_base + 1, k.start_mark.column + 1))
     links: list[WikiLink] = []
     if "[[" in source:
-        for scalar in _walk_scalars(node, set()):
+        for scalar in _walk_scalars(node, set()) if node is not None else ():
             value = scalar.value
             if not isinstance(value, str) or "[[" not in value:
                 continue
@@ -373,33 +373,6 @@ def read_bytes(root: str, rel: str, shown: str) -> tuple[bytes, Diagnostic | Non
             return fh.read(), None
     except OSError as e:
         return b"", diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}")
-
-
-def read_all(root: str, paths: list[str], prefix: str) -> tuple[dict[str, bytes], dict[str, Diagnostic]]:
-    """The bytes of these notes, and a diagnostic for each one that could not be read."""
-    raws: dict[str, bytes] = {}
-    problems: dict[str, Diagnostic] = {}
-    for rel in paths:
-        raws[rel], problem = read_bytes(root, rel, prefix + rel)
-        if problem:
-            problems[rel] = problem
-    return raws, problems
-
-
-def parse_notes(
-    paths: list[str], raws: dict[str, bytes], prefix: str, done: dict | None = None
-) -> tuple[list[Note], list[Diagnostic]]:
-    """Parse these notes from their bytes (a share of a vault, for a worker process).
-
-    `done` maps paths already parsed to their (note, diagnostics).
-    """
-    notes, diags = [], []
-    for rel in paths:
-        hit = done.get(rel) if done else None
-        note, found = hit if hit is not None else load_note(rel, raws[rel], prefix + rel)
-        notes.append(note)
-        diags.extend(found)
-    return notes, diags
 
 
 def load_vault(

@@ -232,7 +232,7 @@ def _new_paper(settings: Settings, *, arxiv: str | None, doi: str | None, **fetc
         paper = (
             fetch_arxiv(wanted_arxiv, settings.network, **fetch_kw)
             if wanted_arxiv
-            else fetch_doi(wanted_doi, settings.network, **fetch_kw)
+            else fetch_doi(wanted_doi or "", settings.network, **fetch_kw)
         )
     except FetchError as e:
         raise NewError(str(e)) from None

@@ -140,15 +140,14 @@ def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
         head = ["Year", "Title", "Venue", "Tags"]
         rows = []
         for n in notes:
-            key = n.meta.get("cite")
-            entry_ok = isinstance(key, str) and key in analysis.bib.entries
-            year = str(n.meta.get("year") or (view.field(key, "year") if entry_ok else ""))
-            venue = view.venue(key) if entry_ok else ""
+            cite = n.meta.get("cite")
+            key = cite if isinstance(cite, str) and cite in analysis.bib.entries else None
+            year = str(n.meta.get("year") or (view.field(key, "year") if key else ""))
+            venue = view.venue(key) if key else ""
             rows.append([esc(year), _title_cell(n, url_for), esc(venue), esc(", ".join(n.tags))])
     elif kind == "model":
         head = ["Model", "Organization", "Released", "Parameters", "Active", "Tokens", "Context", "Weights", "License"]
-        fields = ("organization", "released", "parameters", "active_parameters", "training_tokens")
-        fields += ("context_length", "weights", "license")
+        fields = [key for key, _ in MODEL_FACTS]
         rows = [[_title_cell(n, url_for)] + [esc(fact_text(k, n.meta.get(k))) for k in fields] for n in notes]
     else:
         head = ["Title", "Description", "Tags"]

@@ -274,6 +274,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def _backlinks(self) -> dict[str, list[str]]:
         assert self.analysis is not None
         index = self.analysis.report.index
+        assert index is not None  # the plugin's engine pass always builds the index
         back: dict[str, list[str]] = {}
         for note in self.analysis.vault.notes:
             for link in note.links:
@@ -316,9 +317,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def _index_aliases(self, path: str) -> None:
         import json
 
-        names = {}
+        names: dict[str, tuple[list[str], str]] = {}
         for note in self.notes.values():
-            key = note.meta.get("cite") if isinstance(note.meta.get("cite"), str) else ""
+            cite = note.meta.get("cite")
+            key = cite if isinstance(cite, str) else ""
             if (note.aliases or key) and note.path in self.urls:
                 names[self.urls[note.path]] = (note.aliases, key)
         with open(path, encoding="utf-8") as fh:
@@ -371,11 +373,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             target = files.get_file_from_path(path)
             return get_relative_url(target.url, page.url) if target else "#"
 
-        ctx = PageContext(
-            self.analysis.report.index,
-            self.heading_ids,
-            url_for,
-        )
+        index = self.analysis.report.index
+        assert index is not None  # the plugin's engine pass always builds the index
+        ctx = PageContext(index, self.heading_ids, url_for)
         stash = self.stashes[src] = Stash()
         body, cited = render_body(note, markdown, ctx, self.view, stash)
         head = aliases_line(note)

@@ -362,7 +362,7 @@ def embed_excerpt(target: Note, link: WikiLink, href: str, ctx: PageContext, lim
         h = find_heading(target.headings, link.headings)
         if h is not None:
             start = h.line - 1 - target.text[: target.body_start].count("\n") + 1
-    text_lines = []
+    text_lines: list[str] = []
     for line in lines[start:]:
         if line.startswith("#") and text_lines:
             break
@@ -454,12 +454,12 @@ def render_body(
         edits.append((link.start - base, link.end - base, rendered))
     cited: list[str] = []
     for c in note.citations:
-        rendered = render_citation(c, view)
-        if rendered is None:
+        citation = render_citation(c, view)
+        if citation is None:
             continue
         cited.extend(i.key for i in cited_items(c, view.bib.entries) if i.key in view.bib.entries)
         source = note.text[c.start : c.end].strip("[]")
-        edits.append((c.start - base, c.end - base, inline(rendered, c.items[0].line, source)))
+        edits.append((c.start - base, c.end - base, inline(citation, c.items[0].line, source)))
     for a, b in note.comments:  # Obsidian comments are the author's, not the reader's
         edits.append((a - base, b - base, re.sub(r"[^\n]", "", note.text[a:b])))
     for block, offset in note_block_offsets(note):

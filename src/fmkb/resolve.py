@@ -63,7 +63,7 @@ def index_keys(path: str, title: str, aliases: list[str]) -> set[str]:
     return {key for _table, key in _note_keys(path, stem, [title, *aliases])}
 
 
-def build_index(notes: list[Note], files: set[str] = frozenset()) -> Index:
+def build_index(notes: list[Note], files: set[str] | frozenset[str] = frozenset()) -> Index:
     ix = Index(notes)
     for note in notes:
         names = [note.title, *note.aliases]

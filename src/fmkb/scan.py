@@ -364,7 +364,7 @@ _SIZE = re.compile(r"\d+(?:x\d+)?")
 
 
 def find_wikilinks(masked: str, index: LineIndex, offset: int = 0, in_frontmatter: bool = False) -> list[WikiLink]:
-    links = []
+    links: list[WikiLink] = []
     if "[[" not in masked:
         return links
     for m in _WIKI.finditer(masked):

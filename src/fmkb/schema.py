@@ -224,12 +224,17 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
     if kind == "paper":
         out.extend(_check_paper(note, shown, bib, at))
     elif kind == "model":
-        key = meta.get("paper")
-        if isinstance(key, str) and key not in bib.entries:
+        paper = meta.get("paper")
+        if isinstance(paper, str) and paper not in bib.entries:
             line, col = at("paper")
             out.append(
                 diag(
-                    shown, line, col, "paper-cite", f"'paper: {key}' is not a key in {bib.path}", _nearest_key(key, bib)
+                    shown,
+                    line,
+                    col,
+                    "paper-cite",
+                    f"'paper: {paper}' is not a key in {bib.path}",
+                    _nearest_key(paper, bib),
                 )
             )
     return out

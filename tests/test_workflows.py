@@ -37,6 +37,8 @@ def check_command(command: str) -> None:
         assert shutil.which("mkdocs")
     elif words[0] == "apt-get":
         assert words[1] in {"update", "install"}
+    elif words[0] in {"ruff", "mypy"}:
+        assert shutil.which(words[0]), f"{words[0]} is installed by the test extra"
     else:
         raise AssertionError(f"unexpected command in a workflow: {command}")
 

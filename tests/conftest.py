@@ -152,9 +152,18 @@ def browser():
         b.close()
 
 
+def local_only(context) -> None:
+    """Abort every request that is not for the local test server (the theme's web fonts would
+    otherwise wait on a network this machine does not have)."""
+    import re
+
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context()
+    local_only(context)
     pg = context.new_page()
     yield pg
     context.close()

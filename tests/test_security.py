@@ -316,7 +316,15 @@ def test_front_matter_of_comments_only_is_published_as_checked(tmp_path, run_cli
 
 @pytest.mark.parametrize(
     "body",
-    ["Click\n{: onclick autofocus }", "## Head {: onmouseover }", "[x](java&#115;cript:1)", "[r]:\n  javascript:x"],
+    [
+        "Click\n{: onclick autofocus }",
+        "## Head {: onmouseover }",
+        "Para\n{: autofocus }",
+        "*em*{: contenteditable }",
+        "```{ .py data-foo }\nx\n```",
+        "[x](java&#115;cript:1)",
+        "[r]:\n  javascript:x",
+    ],
 )
 def test_the_prefilter_sends_every_construct_that_can_carry_markup_to_the_renderer(body):
     from fmkb.config import MarkdownSetup
@@ -330,3 +338,68 @@ def test_math_written_as_script_tags_is_rendered_by_the_check():
     script_math = MarkdownSetup(("toc", "pymdownx.arithmatex"), {})
     generic_math = MarkdownSetup(("toc", "pymdownx.arithmatex"), {"pymdownx.arithmatex": {"generic": True}})
     assert script_math.may_publish_markup("$x$") and not generic_math.may_publish_markup("$x$")
+
+
+# --- found by the second red-team round ---------------------------------------------------
+
+
+def test_alias_entries_in_the_search_index_are_escaped(tmp_path):
+    hostile = "qq<img src=x onerror=alert(7)>"
+    notes = {"index.md": "# Home\n\n[[b]]\n", "b.md": f"---\naliases: ['{hostile}']\n---\n# B\n\n[[index]]\n"}
+    yml = "site_name: t\ndocs_dir: notes\nplugins:\n  - search\n  - fmkb\n"
+    site, _ = _build(make_vault(tmp_path, notes, mkdocs=yml))
+    entries = json.loads((site / "search" / "search_index.json").read_text())["docs"]
+    (entry,) = [d for d in entries if d["location"].endswith("#fmkb-aliases")]
+    assert "<img" not in entry["title"] + entry["text"] and "&lt;img" in entry["title"]
+
+
+def test_mkdocs_never_parses_front_matter_fmkb_did_not(tmp_path):
+    deep = "---\n---\u2028\ndeep: " + "{" * 40_000 + "}" * 40_000 + "\n\n---\n# A\n"
+    root = make_vault(tmp_path, {"index.md": "# Home\n\n[[a]]\n", "a.md": deep})
+    site, _ = _build(root)  # a YAML parser on this would overflow the C stack
+    assert (site / "a" / "index.html").exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "*x _x " * 600,
+        "**x " * 1200,
+        "".join("    " * i + "!!! note\n\n" for i in range(400)) + "    " * 400 + "x\n",
+        "## a\n\n" * 5000 + "[[#a]]\n",
+    ],
+    ids=["alternating-emphasis", "strong-runs", "nested-admonitions", "duplicate-headings"],
+)
+def test_what_the_renderer_cannot_take_never_stops_the_build(tmp_path, run_cli, body):
+    yml = "site_name: t\ndocs_dir: notes\nmarkdown_extensions:\n  - admonition\nplugins:\n  - fmkb\n"
+    root = make_vault(
+        tmp_path, {"index.md": "# Home\n\n[[a]] <b>x</b>\n", "a.md": "# A\n\n<b>b</b> " + body}, mkdocs=yml
+    )
+    code, out, _ = run_cli(root, "check")
+    assert code == 1 and "note-too-complex" in out
+    started = time.monotonic()
+    site, _ = _build(root)
+    assert time.monotonic() - started < 60 and (site / "a" / "index.html").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_and_never_printed_raw(tmp_path, run_cli):
+    root = make_vault(tmp_path, {"index.md": "# Home\n"})
+    os.makedirs(os.fsencode(root / "notes") + b"/d\xff", exist_ok=True)
+    (Path(os.fsdecode(os.fsencode(root / "notes") + b"/a\x9b.md"))).write_text("no heading\n")
+    code, out, _ = run_cli(root, "check")
+    assert code == 1 and "file-unpublishable" in out and "\x9b" not in out and "\udc9b" not in out
+    site, _ = _build(root)
+    assert (site / "index.html").exists()
+
+
+def test_the_header_fmkb_inserts_is_part_of_what_the_check_renders(tmp_path, run_cli, monkeypatch):
+    from fmkb.sanitize import Policy, unsafe_parts
+
+    note = '---\naliases: [Q]\n---\n<img alt="\n# not a heading\n" title="x <b onmouseover=1>y">\n\n# A\n'
+    root = make_vault(tmp_path, {"index.md": "# Home\n\n[[a]]\n", "a.md": note})
+    monkeypatch.setattr(Policy, "clean", lambda self, html: html)  # see what the renderer emits
+    raw = (_build(root)[0] / "a" / "index.html").read_text()
+    article = raw[raw.index("<article") : raw.rindex("</article>")]
+    assert unsafe_parts(article, Policy.allowing(frozenset({"b"})))  # the header split the attribute
+    code, out, _ = run_cli(root, "check")
+    assert code == 1 and "html-unsafe" in out

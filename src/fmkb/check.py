@@ -216,7 +216,14 @@ def unsafe_html(note: Note, shown: str, html: HtmlView, ctx: PageContext, view: 
         ]
     if not html.setup.may_publish_markup(note.text[note.body_start :]):
         return []
-    found = unsafe_parts(note_html(note, ctx, view, html.renderer()), html.policy)
+    try:
+        published = note_html(note, ctx, view, html.renderer())
+    except RecursionError:  # the site publishes a notice instead (the plugin catches it the same way)
+        line, col = LineIndex(note.text).position(note.body_start)
+        hint = "nest lists, quotes, admonitions or emphasis less deeply"
+        message = "not published: the renderer ran out of stack on its nesting"
+        return [diag(shown, line, col, "note-too-complex", message, hint)]
+    found = unsafe_parts(published, html.policy)
     if not found:
         return []
     lower = note.text.lower()

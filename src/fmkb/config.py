@@ -135,7 +135,9 @@ _KNOWN = frozenset(
     }
 )
 _TAG = re.compile(r"<[A-Za-z!/?]")  # raw HTML, comments
-_ATTRS = re.compile(r"\{[^{}\n]*(?:=|\b[oO][nN][A-Za-z])")  # attr_list with values, or a bare on* name
+# attr_list: a brace group with a value or an on* name, one right after an inline element,
+# or one that ends a line (where a block's or heading's list stands)
+_ATTRS = re.compile(r"\{[^{}\n]*(?:=|\b[oO][nN][A-Za-z])|[)\]`*_]\{|\{[^{}\n]*\}[ \t]*$", re.M)
 _DESTINATION = re.compile(r"\][(:]")  # an inline link's destination, or (not after ']') a reference definition's
 _PLAIN_WEB_URL = re.compile(r"[ \t]*\n?[ \t>]*<?(?:https?://|mailto:)[^\s<>()&\\\"']*(?=[\s)>]|$)")
 _SCHEME_HINT = re.compile(r"[:&\\]")  # a scheme, or an entity or escape that could spell one

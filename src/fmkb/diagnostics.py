@@ -97,7 +97,7 @@ def summarize(diagnostics: list[Diagnostic], notes: int, links: int, citations: 
     return Summary(errors, len(diagnostics) - errors, notes, links, citations)
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -106,7 +106,7 @@ def printable(text: str) -> str:
     pass for a workflow command such as `::error`) or reorder what a reader sees."""
     if not _UNPRINTABLE.search(text):
         return text
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 def one_line(d: Diagnostic) -> str:

@@ -8,13 +8,12 @@ wherever they appear.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from mkdocs.utils import get_relative_url
 
 from .engine import Analysis
-from .render import BibView, anchor_id, esc, reference_html
+from .render import MODEL_FACTS, BibView, anchor_id, esc, fact_text, reference_html
 
 SECTIONS = {
     "papers": ("paper", "Papers", "Every paper note, with its year and venue. Click a column heading to sort."),
@@ -89,48 +88,6 @@ def bibliography_html(analysis: Analysis, view: BibView, url_for) -> str:
             extra = f'<br><span class="fmkb-cited-by">Cited by: {links}</span>'
         items.append(reference_html(view, key, anchor_id(key), extra))
     return '<ol class="fmkb-references fmkb-bibliography">\n' + "\n".join(items) + "\n</ol>\n"
-
-
-def _released(value) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value) if value is not None else ""
-
-
-def fact_text(key: str, value) -> str:
-    """A model fact as shown: dates as ISO text, context lengths with thousands separators."""
-    if value is None:
-        return ""
-    if key == "released":
-        return _released(value)
-    if key == "context_length" and isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-MODEL_FACTS = (
-    ("organization", "Organization"),
-    ("released", "Released"),
-    ("parameters", "Parameters"),
-    ("active_parameters", "Active parameters"),
-    ("training_tokens", "Training tokens"),
-    ("context_length", "Context length"),
-    ("weights", "Weights"),
-    ("license", "License"),
-)
-
-
-def model_facts(note, view: BibView, paper_href: str | None) -> str:
-    """The infobox of a model note: its front-matter facts and the paper that introduced it."""
-    rows = [(label, esc(fact_text(key, note.meta.get(key)))) for key, label in MODEL_FACTS if note.meta.get(key)]
-    key = note.meta.get("paper")
-    if isinstance(key, str) and key in view.bib.entries:
-        label = esc(f"{view.label(key)} ({view.year(key)})")
-        rows.append(("Paper", f'<a href="{esc(paper_href)}">{label}</a>' if paper_href else label))
-    if not rows:
-        return ""
-    body = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in rows)
-    return f'<table class="fmkb-facts"><tbody>{body}</tbody></table>'
 
 
 def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:

@@ -29,19 +29,16 @@ from . import pages
 from .bibcache import load_cached
 from .bibliography import Bibliography
 from .config import DEFAULT_ALLOWED_HTML, ConfigError, MarkdownSetup, Network, Settings, settings_from
-from .diagnostics import Severity, one_line, printable
+from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
-from .publish import HeadingIds, too_complex
+from .publish import HeadingIds, note_header, page_markdown, too_complex
 from .render import (
     BibView,
     PageContext,
     Stash,
-    aliases_line,
     backlinks_section,
-    insert_after_h1,
     references_section,
-    render_body,
 )
 from .resolve import check_link
 from .sanitize import Policy
@@ -93,10 +90,10 @@ def add_alias_entries(data: dict, names: dict[str, tuple[list[str], str]]) -> in
     for doc in data.get("docs", []):
         docs.append(doc)
         found = names.get(doc.get("location", ""))
-        if found is not None:
+        if found is not None:  # the search box shows both fields as HTML: escape them
             aliases, key = found
-            title = ", ".join(aliases) or key
-            text = "Also known as: " + ", ".join([*aliases, *([key] if key else [])])
+            title = html.escape(", ".join(aliases) or key)
+            text = html.escape("Also known as: " + ", ".join([*aliases, *([key] if key else [])]))
             docs.append({"location": doc["location"] + "#fmkb-aliases", "title": title, "text": text})
             added += 1
     data["docs"] = docs
@@ -297,10 +294,38 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         if note is None:
             return None
         if too_complex(note) is not None:
-            return f"# {note.title}\n\n{NOT_PUBLISHED}\n"
-        if note.frontmatter_refused:
-            return note.text[note.body_start :]
-        return note.text
+            return f"\n# {html.escape(plain_title(note.title))}\n\n{NOT_PUBLISHED}\n"
+        # the body alone, after a line break: MkDocs never parses front matter (fmkb's parse is the
+        # only one, and `_theme_meta` hands it over), not even a body that opens with `---`
+        return "\n" + note.text[note.body_start :]
+
+    def on_pre_page(self, page, *, config, files):
+        """A note whose nesting the renderer cannot take (RecursionError) is published as a
+        notice instead of stopping the build; `fmkb check` reports it (`note-too-complex`)."""
+        if self.analysis is None or page.file.src_uri not in self.notes:
+            return page
+        render = page.render
+
+        def render_or_notice(config, files) -> None:
+            try:
+                render(config, files)
+            except RecursionError:
+                log.warning(one_line(self._too_deep(page.file.src_uri)))
+                page.markdown = f"{NOT_PUBLISHED}\n"
+                render(config, files)
+
+        page.render = render_or_notice
+        return page
+
+    def _too_deep(self, src: str) -> Diagnostic:
+        return diag(
+            self.settings.shown(os.path.join(self.settings.docs_dir, src)),
+            1,
+            1,
+            "note-too-complex",
+            "not published: the renderer ran out of stack on its nesting",
+            "nest less deeply",
+        )
 
     def on_post_build(self, *, config) -> None:
         index_path = os.path.join(config["site_dir"], "search", "search_index.json")
@@ -317,10 +342,12 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def _index_aliases(self, path: str) -> None:
         import json
 
+        assert self.analysis is not None
+        entries = self.analysis.bib.entries
         names: dict[str, tuple[list[str], str]] = {}
         for note in self.notes.values():
             cite = note.meta.get("cite")
-            key = cite if isinstance(cite, str) else ""
+            key = cite if isinstance(cite, str) and cite in entries else ""
             if (note.aliases or key) and note.path in self.urls:
                 names[self.urls[note.path]] = (note.aliases, key)
         with open(path, encoding="utf-8") as fh:
@@ -350,8 +377,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def _theme_meta(self, markdown: str, *, page, config, files) -> str:
         """Only front matter the schema accepts reaches the theme, escaped where it is shown."""
         if self.analysis is not None:
-            page.meta = theme_meta(page.meta)
             note = self.notes.get(page.file.src_uri)
+            page.meta = theme_meta(note.meta if note is not None else page.meta)
             if note is not None:  # always set: a title MkDocs takes from the H1 reaches <title> unescaped
                 page.meta["title"] = html.escape(plain_title(note.title))
         return markdown
@@ -365,9 +392,6 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         note = self.notes.get(src)
         if note is None or too_complex(note) is not None:
             return markdown
-        # the body exactly as fmkb read it (MkDocs' own split of the front matter may differ by
-        # a line end, and every offset of the engine counts from `body_start`)
-        markdown = note.text[note.body_start :]
 
         def url_for(path: str) -> str:
             target = files.get_file_from_path(path)
@@ -377,12 +401,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         assert index is not None  # the plugin's engine pass always builds the index
         ctx = PageContext(index, self.heading_ids, url_for)
         stash = self.stashes[src] = Stash()
-        body, cited = render_body(note, markdown, ctx, self.view, stash)
-        head = aliases_line(note)
-        if note.kind == "model":
-            paper = self.paper_notes.get(note.meta.get("paper"))
-            head += pages.model_facts(note, self.view, url_for(paper) if paper else None)
-        body = insert_after_h1(body, head)
+        paper = self.paper_notes.get(note.meta.get("paper"))
+        header = note_header(note, self.view, url_for(paper) if paper else None)
+        body, cited = page_markdown(note, ctx, self.view, stash, header)
         body = pages.fill_markers(body, self.analysis, self.view, page, files, self._blocks(src), self.nonce)
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None

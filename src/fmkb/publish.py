@@ -15,7 +15,7 @@ import markdown as md_lib
 
 from .config import MarkdownSetup
 from .model import Note
-from .render import BibView, PageContext, Stash, render_body
+from .render import BibView, PageContext, Stash, aliases_line, insert_after_h1, model_facts, render_body
 
 
 class HeadingIds:
@@ -79,10 +79,26 @@ def _heading_source(lines: list[str], line: int) -> str:
     return text.strip() + "\n" + under.strip()
 
 
+def note_header(note: Note, view: BibView, paper_href: str | None) -> str:
+    """What fmkb puts under a note's title: its aliases, and a model's facts."""
+    head = aliases_line(note)
+    if note.kind == "model":
+        head += model_facts(note, view, paper_href)
+    return head
+
+
+def page_markdown(note: Note, ctx: PageContext, view: BibView, stash: Stash, header: str) -> tuple[str, list[str]]:
+    """The Markdown the renderer gets for a note (links and citations stashed, the header
+    under the title), and the keys it cites: the one step the plugin and the check share."""
+    body, cited = render_body(note, note.text[note.body_start :], ctx, view, stash)
+    return insert_after_h1(body, header), cited
+
+
 def note_html(note: Note, ctx: PageContext, view: BibView, renderer: md_lib.Markdown) -> str:
-    """The HTML of a note's body as the plugin publishes it, before the sanitizer."""
+    """The HTML of a note's body as the plugin publishes it, before the sanitizer.
+    Raises RecursionError when the renderer cannot take the note's nesting."""
     stash = Stash()
-    body, _ = render_body(note, note.text[note.body_start :], ctx, view, stash)
+    body, _ = page_markdown(note, ctx, view, stash, note_header(note, view, "../paper/"))
     renderer.reset()
     return stash.fill(renderer.convert(body))
 
@@ -100,7 +116,9 @@ MAX_MARK_RUN = 100
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
 # a line start followed by a long run of markers (a literal '\n' first: `re` then skips ahead fast)
 _LONG_PREFIX = re.compile(rf"\n(?:[ \t>*+\-]|\d{{1,9}}[.)]){{{MAX_NESTING + 1},}}")
-_LEVEL = re.compile(r">|(?:[*+\-]|\d{1,9}[.)])(?=[ \t])")  # one quote or list level
+_LEVEL = re.compile(r">|(?:[*+\-]|\d{1,9}[.)])(?=[ \t])| {4}|\t")  # a quote, list or indentation level
+MAX_BLOCK_MARKS = 600  # '*' and '_' in one paragraph: each pair nests the tree one level
+MAX_HEADINGS = 1_000  # the toc extension numbers duplicate ids in time quadratic in their count
 _MARK_RUN = re.compile(rf"[*_~=^]{{{MAX_MARK_RUN + 1},}}")
 
 
@@ -117,8 +135,15 @@ def too_complex(note: Note) -> tuple[int, str] | None:
         run = _MARK_RUN.search(text, note.body_start)
         if run:
             return run.start(), f"a run of {run.end() - run.start():,} emphasis marks (at most {MAX_MARK_RUN})"
-    if len(text) - note.body_start <= MAX_BLOCK_CHARS and text.count("[", note.body_start) <= MAX_BLOCK_BRACKETS:
-        return None  # no paragraph can pass either limit
+    if len(note.headings) > MAX_HEADINGS:
+        return note.body_start, f"{len(note.headings):,} headings (at most {MAX_HEADINGS:,})"
+    marks = text.count("*", note.body_start) + text.count("_", note.body_start)
+    if (
+        len(text) - note.body_start <= MAX_BLOCK_CHARS
+        and text.count("[", note.body_start) <= MAX_BLOCK_BRACKETS
+        and marks <= MAX_BLOCK_MARKS
+    ):
+        return None  # no paragraph can pass any limit
     spans = sorted(
         [(x.start, x.end) for x in note.links if not x.in_frontmatter] + [(c.start, c.end) for c in note.citations]
     )
@@ -127,6 +152,9 @@ def too_complex(note: Note) -> tuple[int, str] | None:
     for end in [m.start() for m in _BLOCK_BREAK.finditer(text, start)] + [len(text)]:
         if end - start > MAX_BLOCK_CHARS:
             return start, f"a paragraph of {end - start:,} characters (at most {MAX_BLOCK_CHARS:,})"
+        block_marks = text.count("*", start, end) + text.count("_", start, end)
+        if block_marks > MAX_BLOCK_MARKS:
+            return start, f"a paragraph with {block_marks:,} '*' and '_' (at most {MAX_BLOCK_MARKS:,})"
         brackets = text.count("[", start, end)
         if brackets > MAX_BLOCK_BRACKETS:
             while k < len(spans) and spans[k][1] <= start:

@@ -8,6 +8,7 @@ from references.bib is HTML-escaped before it reaches a page.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
 import posixpath
@@ -15,6 +16,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from .bibliography import BibEntry, Bibliography, arxiv_id
@@ -479,6 +481,48 @@ def render_body(
 def note_block_offsets(note: Note) -> list[tuple[str, int]]:
     """(block id, offset of its '^') for each block id in the body."""
     return sorted(note.block_ids.items(), key=lambda kv: kv[1])
+
+
+def _released(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value) if value is not None else ""
+
+
+def fact_text(key: str, value: Any) -> str:
+    """A model fact as shown: dates as ISO text, context lengths with thousands separators."""
+    if value is None:
+        return ""
+    if key == "released":
+        return _released(value)
+    if key == "context_length" and isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+MODEL_FACTS = (
+    ("organization", "Organization"),
+    ("released", "Released"),
+    ("parameters", "Parameters"),
+    ("active_parameters", "Active parameters"),
+    ("training_tokens", "Training tokens"),
+    ("context_length", "Context length"),
+    ("weights", "Weights"),
+    ("license", "License"),
+)
+
+
+def model_facts(note: Note, view: BibView, paper_href: str | None) -> str:
+    """The infobox of a model note: its front-matter facts and the paper that introduced it."""
+    rows = [(label, esc(fact_text(key, note.meta.get(key)))) for key, label in MODEL_FACTS if note.meta.get(key)]
+    key = note.meta.get("paper")
+    if isinstance(key, str) and key in view.bib.entries:
+        label = esc(f"{view.label(key)} ({view.year(key)})")
+        rows.append(("Paper", f'<a href="{esc(paper_href)}">{label}</a>' if paper_href else label))
+    if not rows:
+        return ""
+    body = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in rows)
+    return f'<table class="fmkb-facts"><tbody>{body}</tbody></table>'
 
 
 def aliases_line(note: Note) -> str:

@@ -76,6 +76,11 @@ def classify(files: Iterable[Any], docs_dir: str, allow_files: tuple[str, ...] =
 
     for f in files:
         rel = f.src_uri
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: MkDocs cannot write its page
+            out.refused.append(Refused(rel, "file-unpublishable", "its name is not valid UTF-8", "rename it"))
+            continue
         if not linked(rel, f.abs_src_path):
             real = os.path.join(root, *rel.split("/"))
         else:

@@ -224,3 +224,23 @@ def test_per_host_limit_bounds_concurrency(tmp_path, httpserver, run):
     root = vault(tmp_path, body, httpserver.url_for("/p0"))
     assert run(root)[0] == 0
     assert 1 <= peak[0] <= 2  # per_host defaults to 2
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        '{"URL": {"url": "URL", "status": "two hundred", "final_url": "URL", "permanent_redirect": false, '
+        '"error": null, "checked": 1e12}}',
+        '{"URL": {"url": "URL"}}',
+        '["not", "a", "mapping"]',
+        "not json",
+    ],
+)
+def test_a_malformed_link_cache_is_ignored_not_a_crash(tmp_path, httpserver, run, rows):
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    url = httpserver.url_for("/ok")
+    root = vault(tmp_path, f"[@site2020page] {url}", url)
+    cachefile.write(str(Path(default_dir(str(root))) / "external-links.json"), rows.replace("URL", url))
+    code, out, _ = run(root)  # run_cli asserts that nothing printed a traceback
+    assert code == 0 and out.startswith("0 errors")
+    assert len(httpserver.log) >= 1  # the malformed rows were not trusted: the link was checked

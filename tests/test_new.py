@@ -291,3 +291,23 @@ def test_killed_mid_run_never_leaves_a_damaged_file(repo, httpserver, signame):
             note.unlink()
         bib.write_bytes(original)
     assert len(outcomes) >= 2  # the kills landed both before and after the writes
+
+
+@pytest.mark.parametrize("name", ["Two\nlines", "Tab\there", "Bell\x07", "Line\u2028sep"])
+def test_a_name_with_control_characters_is_refused_with_a_reason(repo, run, name):
+    code, _, err = run(repo, "new", "concept", name)
+    assert code == 1 and "control character" in err
+    assert not (repo / "notes" / "concepts").exists() or not list((repo / "notes" / "concepts").iterdir())
+
+
+def test_front_matter_is_written_by_yaml_so_odd_names_round_trip(repo, run):
+    code, out, _ = run(repo, "new", "concept", 'A "quoted": name # with #hash')
+    assert code == 0, out
+    code, out, _ = run(repo, "check")
+    assert "frontmatter" not in out
+
+
+def test_a_name_that_differs_only_in_case_is_refused(repo, run):
+    assert run(repo, "new", "concept", "Mixture of experts")[0] == 0
+    code, _, err = run(repo, "new", "concept", "mixture OF Experts")
+    assert code == 1 and "already a note" in err

@@ -1,22 +1,26 @@
-"""A bounded fuzz run: mutated real notes and bibliography blocks through the whole engine.
+"""Fuzzing: mutated real notes and bibliography blocks through the whole engine, including
+the check's rendering of the published HTML.
 
-Runs for FMKB_FUZZ_SECONDS (default 15) with a seed from FMKB_FUZZ_SEED (printed on
-failure, so a crash can be replayed). Every input must give diagnostics, never an
-exception, with positions inside the input.
+Hypothesis drives the mutations (FMKB_FUZZ_EXAMPLES, default 150, sets how many), so a
+finding is shrunk, saved and replayed like any property test. Every input must give
+diagnostics, never an exception, with positions inside the input.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import time
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from fmkb.bibliography import parse_bibliography_bytes
-from fmkb.config import MarkdownSetup
+from fmkb.check import HtmlView, check_note
+from fmkb.config import Settings
 from fmkb.load import load_note
-from fmkb.publish import HeadingIds
-from fmkb.render import BibView, PageContext, render_body
+from fmkb.render import BibView
 from fmkb.resolve import build_index, check_link
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,33 +103,33 @@ def mutate(rng: random.Random, data: bytes, tokens: list[bytes]) -> bytes:
     return bytes(data)
 
 
-def test_fuzz_engine_for_a_bounded_time():
-    seconds = float(os.environ.get("FMKB_FUZZ_SECONDS", "15"))
-    seed = int(os.environ.get("FMKB_FUZZ_SEED", str(int(time.time()))))
-    rng = random.Random(seed)
-    corpus = [p.read_bytes() for p in sorted((ROOT / "notes").rglob("*.md"))[:40]]
-    bib_corpus = (ROOT / "references.bib").read_bytes().split(b"\n\n")
-    bib = parse_bibliography_bytes((ROOT / "references.bib").read_bytes(), "references.bib")
-    view = BibView(bib)
-    deadline = time.monotonic() + seconds
-    runs = 0
-    while time.monotonic() < deadline:
-        raw = mutate(rng, rng.choice(corpus), TOKENS)
-        try:
-            note, diags = load_note("papers/x.md", raw)
-            other, _ = load_note("b.md", mutate(rng, rng.choice(corpus), TOKENS))
-            lines = note.text.count("\n") + 1
-            for d in diags:
-                assert 1 <= d.line <= lines + 1 and d.column >= 1, d
-            index = build_index([note, other])
-            for link in note.links:
-                check_link(index, note, link)
-            ctx = PageContext(index, HeadingIds(MarkdownSetup()), lambda p: p)
-            render_body(note, note.text[note.body_start :], ctx, view)
-            block = mutate(rng, b"\n\n".join(rng.sample(bib_corpus, 2)), BIB_TOKENS)
-            for d in parse_bibliography_bytes(block, "r.bib").diagnostics:
-                assert d.line >= 1
-        except Exception as e:  # pragma: no cover - a finding
-            raise AssertionError(f"fuzz finding (FMKB_FUZZ_SEED={seed}, run {runs}): {e!r}\n{raw[:2000]!r}") from e
-        runs += 1
-    assert runs > 10
+CORPUS = [p.read_bytes() for p in sorted((ROOT / "notes").rglob("*.md"))[:40]]
+BIB_BYTES = (ROOT / "references.bib").read_bytes()
+BIB_CORPUS = BIB_BYTES.split(b"\n\n")
+EXAMPLES = int(os.environ.get("FMKB_FUZZ_EXAMPLES", "150"))
+
+
+@pytest.fixture(scope="module")
+def view():
+    return BibView(parse_bibliography_bytes(BIB_BYTES, "references.bib"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False))
+def test_mutated_notes_and_bib_blocks_give_diagnostics_never_exceptions(view, rng):
+    """Hypothesis draws the random generator, so a finding shrinks and replays from its database."""
+    raw = mutate(rng, rng.choice(CORPUS), TOKENS)
+    note, diags = load_note("papers/x.md", raw)
+    other, _ = load_note("b.md", mutate(rng, rng.choice(CORPUS), TOKENS))
+    lines = note.text.count("\n") + 1
+    for d in diags:
+        assert 1 <= d.line <= lines + 1 and d.column >= 1, d
+    index = build_index([note, other])
+    for link in note.links:
+        check_link(index, note, link)
+    html = HtmlView.of(Settings("", "", ""))
+    for d in check_note(note, index, view.bib, html, "papers/x.md").diagnostics:
+        assert 1 <= d.line <= lines + 1 and d.column >= 1, d
+    block = mutate(rng, b"\n\n".join(rng.sample(BIB_CORPUS, 2)), BIB_TOKENS)
+    for d in parse_bibliography_bytes(block, "r.bib").diagnostics:
+        assert d.line >= 1

@@ -4,8 +4,8 @@ Each generator builds a note from a pattern that once made a scanner backtrack (
 could): long runs of one token, openers without closers. The measure is CPU time of
 the whole per-note pass (`load_note`: front matter and scan) plus the publishing
 checks that run before any rendering (`too_complex`, `may_publish_markup`), best of
-three, at n and 10 n. The bound is generous (15x) so that a loaded machine does not
-fail it; a quadratic pattern shows as 100x.
+five, at n and 10 n, measured again once if the ratio passes the bound. The bound is generous
+(15x) so that a loaded machine does not fail it; a quadratic pattern shows as 100x.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _cost(text: str) -> float:
     best = float("inf")
     gc.disable()
     try:
-        for _ in range(3):
+        for _ in range(5):
             start = time.process_time()
             note, _ = load_note("a.md", raw)
             too_complex(note)
@@ -65,9 +65,9 @@ def _cost(text: str) -> float:
 
 
 def _size_for(make) -> int:
-    """The smallest n (by doubling) whose pass takes at least 10 ms, so timings are not noise."""
+    """The smallest n (by doubling) whose pass takes at least 30 ms, so timings are not noise."""
     n = 1000
-    while _cost(make(n)) < 0.01 and n < 4_000_000:
+    while _cost(make(n)) < 0.03 and n < 4_000_000:
         n *= 2
     return n
 
@@ -77,4 +77,6 @@ def test_ten_times_the_input_takes_at_most_about_ten_times_as_long(name):
     make = GENERATORS[name]
     n = _size_for(make)
     small, large = _cost(make(n)), _cost(make(10 * n))
+    if large / small > 15:  # a busy machine can inflate one measure; a quadratic pass stays ~100x
+        small, large = min(small, _cost(make(n))), min(large, _cost(make(10 * n)))
     assert large / small <= 15, f"{name}: n={n}: {small:.3f}s -> {large:.3f}s ({large / small:.0f}x)"

@@ -33,6 +33,8 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 
+from fmkb.cachefile import default_dir  # noqa: E402
+
 # Children run as a user's shell runs them: with Python's bytecode cache on, whatever this
 # shell says (a PYTHONDONTWRITEBYTECODE here would recompile fmkb on every run).
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -74,7 +76,7 @@ SCENARIOS = ("warm", "edit", "heading", "bib_edit", "bib_only", "cold")
 def bench_check(root: Path, runs: int) -> dict:
     fmkb = [sys.executable, "-m", "fmkb", "check", "--format", "json"]
     floor = [sys.executable, str(HERE / "floor.py"), "."]
-    cache = root / ".fmkb-cache"
+    cache = Path(default_dir(str(root)))  # fmkb's cache folder for this vault (in the user's cache)
     edited = min((root / "notes").rglob("*.md"))
     original = edited.read_bytes()
     timed(fmkb, root)  # warm the OS file cache and both caches

@@ -411,21 +411,23 @@ class Stash:
 
     def fill(self, html: str) -> str:
         """Put the fragments in; a token that ended up inside a tag (an image's description,
-        a raw tag's attribute) gets its inert text, so no markup lands in an attribute."""
+        a raw tag's attribute: a '<' after the last '>' before it) gets its inert text, so no
+        markup lands in an attribute. One pass: the search for '<' and '>' before a token
+        covers only the text since the previous token."""
         if not self.fragments:
             return html
-        token = re.compile(f"fmkb{self.nonce}t(\\d+)t")
-
-        def inside_tag(m: re.Match) -> str:
-            return self.fragments[int(m.group(1))][1]
-
-        def put_back(m: re.Match) -> str:
-            if m.group(1) is not None:
-                return self.fragments[int(m.group(1))][0]
-            tag = m.group(0)
-            return token.sub(inside_tag, tag) if self.nonce in tag else tag
-
-        return re.sub(f"<[^<>]*>|fmkb{self.nonce}t(\\d+)t", put_back, html)
+        parts: list[str] = []
+        last = 0
+        opened = closed = -1  # positions of the last '<' and '>' seen so far
+        for m in re.finditer(f"fmkb{self.nonce}t(\\d+)t", html):
+            opened = max(opened, html.rfind("<", last, m.start()))
+            closed = max(closed, html.rfind(">", last, m.start()))
+            fragment, inert = self.fragments[int(m.group(1))]
+            parts.append(html[last : m.start()])
+            parts.append(inert if opened > closed else fragment)
+            last = m.end()
+        parts.append(html[last:])
+        return "".join(parts)
 
 
 def render_body(

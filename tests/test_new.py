@@ -311,3 +311,19 @@ def test_a_name_that_differs_only_in_case_is_refused(repo, run):
     assert run(repo, "new", "concept", "Mixture of experts")[0] == 0
     code, _, err = run(repo, "new", "concept", "mixture OF Experts")
     assert code == 1 and "already a note" in err
+
+
+@pytest.mark.parametrize(
+    "family,key",
+    [
+        ("Kaiser", "kaiser2020scaling"),
+        ("Łukasz", "lukasz2020scaling"),
+        ("张", "zhang2020scaling"),
+        ("Müller", "muller2020scaling"),
+    ],
+)
+def test_house_keys_transliterate_names_instead_of_dropping_letters(family, key):
+    from fmkb.fetch import Paper, house_key
+
+    paper = Paper(title="Scaling Things", authors=[(family, "A.")], year=2020, entry_type="misc")
+    assert house_key(paper) == key

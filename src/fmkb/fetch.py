@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -239,8 +238,11 @@ STOPWORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "at
 
 
 def ascii_word(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z]", "", folded.lower())
+    """A word as ASCII letters for a key: transliterated (anyascii: 'Łukasz' -> 'lukasz',
+    '张' -> 'zhang'), not stripped of every letter outside ASCII."""
+    from anyascii import anyascii
+
+    return re.sub(r"[^a-z]", "", anyascii(text).lower())
 
 
 def house_key(paper: Paper) -> str:

@@ -233,7 +233,7 @@ def check_link(ix: Index, source: Note, link: WikiLink) -> tuple[Resolution, Lin
         return res, None
     if link.headings and find_heading(target.headings, link.headings) is None:
         names = [h.text for h in target.headings]
-        close = difflib.get_close_matches(link.headings[-1], names, n=1, cutoff=0.5)
+        close = close_matches(link.headings[-1], names, n=1, cutoff=0.5)
         hint = (
             f"did you mean #{close[0]}?"
             if close

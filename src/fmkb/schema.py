@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 from .bibliography import Bibliography
 from .diagnostics import Diagnostic, diag
 from .model import Note
+from .resolve import close_matches, nearest_keys
 
 KINDS = ("paper", "model", "concept", "resource", "page")
 
@@ -184,7 +184,7 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
         spec = _BY_NAME.get(key)
         if spec is None or (kind is not None and kind not in spec.kinds):
             allowed = [f.name for f in FIELDS if kind is None or kind in f.kinds]
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            close = close_matches(key, allowed, n=1, cutoff=0.6)
             if spec is not None:
                 msg = f"key '{key}' does not belong to a note of kind '{kind}'"
                 hint = f"'{key}' is for kind {' or '.join(spec.kinds)}"
@@ -241,7 +241,7 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
 
 
 def _nearest_key(key: str, bib: Bibliography) -> str | None:
-    close = difflib.get_close_matches(key, list(bib.entries), n=3, cutoff=0.6)
+    close = nearest_keys(key, bib.entries)
     return f"did you mean {' or '.join(close)}?" if close else None
 
 

@@ -24,7 +24,7 @@ from . import cachefile
 from .config import Network, Settings
 from .diagnostics import Diagnostic, Severity, diag
 from .engine import Analysis
-from .fetch import USER_AGENT, _retry_after
+from .fetch import USER_AGENT, backoff
 
 CACHE_NAME = "external-links.json"
 PERMANENT = {301, 308}
@@ -95,10 +95,9 @@ class Checker:
                     method, url, allow_redirects=False, stream=True, timeout=(self.net.timeout, self.net.timeout)
                 )
                 r.close()
-            if r.status_code not in (429, 503) or attempt >= self.net.retries:
-                return r
-            wait = _retry_after(r.headers.get("Retry-After"), 0.5 * 2**attempt)
-            if wait > self.net.max_wait:
+            # a link check retries only "busy" answers; any other status is the link's answer
+            wait = backoff(attempt, r.headers.get("Retry-After"), self.net) if r.status_code in (429, 503) else None
+            if wait is None:
                 return r
             self.sleep(wait)
             attempt += 1

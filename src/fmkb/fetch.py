@@ -75,6 +75,17 @@ def _retry_after(value: str | None, default: float) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
+def backoff(attempt: int, retry_after: str | None, net: Network) -> float | None:
+    """How long to wait before retry `attempt` + 1, or None to give up: the server's
+    Retry-After (seconds or a date) when it sends one, else 0.5 s doubling; never past
+    `net.retries` retries or a wait over `net.max_wait`. The one retry policy of fmkb's
+    HTTP clients (`get` and the external-link checker)."""
+    if attempt >= net.retries:
+        return None
+    wait = _retry_after(retry_after, min(net.max_wait, 0.5 * 2**attempt))
+    return None if wait > net.max_wait else wait
+
+
 def get(
     url: str,
     net: Network,
@@ -96,23 +107,23 @@ def get(
                 timeout=(net.timeout, net.timeout),
             )
         except requests.exceptions.ConnectTimeout:
-            problem, wait = f"connecting to {_host(url)} timed out after {net.timeout:g} s", None
+            problem, asked = f"connecting to {_host(url)} timed out after {net.timeout:g} s", None
         except requests.exceptions.ReadTimeout:
-            problem, wait = f"{_host(url)} did not answer within {net.timeout:g} s", None
+            problem, asked = f"{_host(url)} did not answer within {net.timeout:g} s", None
         except requests.exceptions.ConnectionError:
-            problem, wait = f"cannot reach {_host(url)} (connection failed or was reset)", None
+            problem, asked = f"cannot reach {_host(url)} (connection failed or was reset)", None
         except requests.exceptions.RequestException as e:
             raise FetchError(f"request to {_host(url)} failed: {type(e).__name__}") from None
         else:
             if r.status_code != 429 and r.status_code < 500:
                 return r
-            problem = f"{_host(url)} answered HTTP {r.status_code}"
-            wait = _retry_after(r.headers.get("Retry-After"), 0.0)
-            if wait > net.max_wait:
-                raise FetchError(f"{problem} and asks to wait {wait:.0f} s; try again later")
-        if attempt >= net.retries:
+            problem, asked = f"{_host(url)} answered HTTP {r.status_code}", r.headers.get("Retry-After")
+            if _retry_after(asked, 0.0) > net.max_wait:
+                raise FetchError(f"{problem} and asks to wait {_retry_after(asked, 0.0):.0f} s; try again later")
+        wait = backoff(attempt, asked, net)
+        if wait is None:
             raise FetchError(f"{problem}; gave up after {attempt + 1} attempts")
-        sleep(wait if wait else min(net.max_wait, 0.5 * 2**attempt))
+        sleep(wait)
         attempt += 1
 
 

@@ -180,3 +180,21 @@ def test_cited_keys_are_returned_in_order():
     a, _ = load_note("a.md", b"[@solo2019] then @kaplan2020scaling and [@nope2020x]")
     _, cited = render_body(a, a.text, _ctx([a]), view())
     assert cited == ["solo2019", "kaplan2020scaling"]
+
+
+@pytest.mark.parametrize(
+    "author,label,full",
+    [
+        ("van den Oord, Aaron and Li, Yazhe", "van den Oord and Li", "Aaron van den Oord"),
+        ("Aaron van den Oord and\n  Yazhe Li and others", "van den Oord et al.", "Aaron van den Oord"),
+        ("{{Google DeepMind}}", "Google DeepMind", "Google DeepMind"),
+        ("{DeepSeek-AI} and Liu, Aixin", "DeepSeek-AI and Liu", "DeepSeek-AI"),
+        ("Kaiser, {\\L}ukasz", "Kaiser", "Łukasz Kaiser"),
+        ("King, Jr., Martin Luther", "King", "Martin Luther King, Jr."),
+    ],
+)
+def test_author_labels_and_names_follow_bibtex_name_rules(author, label, full):
+    bib = parse_bibliography(f"@misc{{k2020x, title={{T}}, author={{{author}}}, year={{2020}}, url={{u}}}}", "r.bib")
+    v = BibView(bib)
+    assert v.label("k2020x") == label
+    assert v.authors("k2020x")[0][0].full == full

@@ -57,39 +57,36 @@ def decode_latex(value: str) -> str:
 
 
 def split_authors(value: str) -> list[str]:
-    """Split a BibTeX name list on ' and ' outside braces."""
-    names, depth, start, i = [], 0, 0, 0
-    low = value.lower()
-    while i < len(value):
-        c = value[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif depth == 0 and low.startswith(" and ", i):
-            names.append(value[start:i].strip())
-            i += 5
-            start = i
-            continue
-        i += 1
-    names.append(value[start:].strip())
-    return [n for n in names if n]
+    """A BibTeX name list split into names by bibtexparser's own rules ('and' outside braces,
+    across line breaks)."""
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
+    return [n for n in (" ".join(p.split()) for p in split_multiple_persons_names(value)) if n]
 
 
-def _last_name(name: str) -> str:
-    if name.startswith("{") and name.endswith("}"):
-        return name
-    if "," in name:
-        return name.split(",", 1)[0].strip()
-    parts = name.split()
-    return parts[-1] if parts else name
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One author as shown: the family name for labels ('van den Oord'), the full name for
+    reference lists ('Aaron van den Oord'); corporate names in braces stay whole."""
+
+    family: str
+    full: str
 
 
-def _full_name(name: str) -> str:
-    if "," in name and not (name.startswith("{") and name.endswith("}")):
-        last, first = name.split(",", 1)
-        return f"{first.strip()} {last.strip()}".strip()
-    return name
+def person(raw: str) -> Person:
+    """A raw BibTeX name split by bibtexparser (first, von, last, jr), each part decoded."""
+    from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
+
+    try:
+        parts = parse_single_name_into_parts(raw)
+    except InvalidNameError:
+        text = decode_latex(raw)
+        return Person(text, text)
+    family = decode_latex(" ".join([*parts.von, *parts.last]))
+    full = decode_latex(" ".join([*parts.first, *parts.von, *parts.last]))
+    if parts.jr:
+        full += ", " + decode_latex(" ".join(parts.jr))
+    return Person(family or full, full or family)
 
 
 @dataclass(slots=True)
@@ -99,15 +96,15 @@ class BibView:
     bib: Bibliography
     _decoded: dict[tuple[str, str], str] = field(default_factory=dict)
     _years: dict[str, str] = field(default_factory=dict)
-    _authors: dict[str, tuple[list[str], bool]] = field(default_factory=dict)
+    _authors: dict[str, tuple[list[Person], bool]] = field(default_factory=dict)
     _formatted: dict[str, str] = field(default_factory=dict)  # key -> formatted reference (escaped HTML)
     _labels: dict[str, str] = field(default_factory=dict)
-    _names: dict[str, str] = field(default_factory=dict)  # raw name -> decoded: authors recur across entries
+    _people: dict[str, Person] = field(default_factory=dict)  # raw name -> parsed: authors recur across entries
 
-    def name(self, raw: str) -> str:
-        memo = self._names.get(raw)
+    def person(self, raw: str) -> Person:
+        memo = self._people.get(raw)
         if memo is None:
-            memo = self._names[raw] = decode_latex(raw)
+            memo = self._people[raw] = person(raw)
         return memo
 
     def field(self, key: str, name: str) -> str:
@@ -117,7 +114,7 @@ class BibView:
             memo = self._decoded[(key, name)] = decode_latex(raw)
         return memo
 
-    def authors(self, key: str) -> tuple[list[str], bool]:
+    def authors(self, key: str) -> tuple[list[Person], bool]:
         memo = self._authors.get(key)
         if memo is None:
             raw = self.bib.entries[key].fields.get("author") or self.bib.entries[key].fields.get("editor") or ""
@@ -125,7 +122,7 @@ class BibView:
             more = bool(names) and names[-1].strip().lower() == "others"
             if more:
                 names = names[:-1]
-            memo = self._authors[key] = ([self.name(n) for n in names], more)
+            memo = self._authors[key] = ([self.person(n) for n in names], more)
         return memo
 
     def label(self, key: str) -> str:
@@ -138,7 +135,7 @@ class BibView:
         more = bool(names) and names[-1].strip().lower() == "others"
         if more:
             names = names[:-1]
-        lasts = [_last_name(self.name(n)) for n in names[:2]]
+        lasts = [self.person(n).family for n in names[:2]]
         if not lasts:
             memo = self.field(key, "title") or key
         elif len(names) == 1 and not more:
@@ -192,7 +189,7 @@ def reference_html(view: BibView, key: str, element_id: str | None = None, extra
 def _reference_body(view: BibView, key: str) -> str:
     e: BibEntry = view.bib.entries[key]
     names, more = view.authors(key)
-    shown = [_full_name(n) for n in names[:10]]
+    shown = [n.full for n in names[:10]]
     authors = ", ".join(shown) + (", et al." if more or len(names) > 10 else "")
     parts = [f'<span class="fmkb-authors">{esc(authors)}</span>' if authors else ""]
     parts.append(f" ({esc(view.year(key))}). ")

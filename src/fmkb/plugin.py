@@ -16,12 +16,16 @@ import posixpath
 import re
 import secrets
 from importlib import resources
+from typing import Literal
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
@@ -168,10 +172,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self.analysis: Analysis | None = None
 
     # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
-    def on_startup(self, *, command, dirty) -> None:
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
 
-    def on_config(self, config):
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         _printable_logs()
         setup = MarkdownSetup.of(config.markdown_extensions, config.mdx_configs)
         try:
@@ -209,7 +213,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             self._bib = (digest, bib)
         return self._bib[1]
 
-    def on_files(self, files: Files, *, config) -> Files:
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self.analysis = analyze(self.settings, bib=self._bibliography(), note_memo=self._notes_memo)
         for d in self.analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
@@ -282,7 +286,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                         bucket.append(note.path)
         return back
 
-    def on_page_read_source(self, *, page, config) -> str | None:
+    def on_page_read_source(self, *, page: Page, config: MkDocsConfig) -> str | None:
         """Hand MkDocs the text fmkb checked, never the file again.
 
         The text is decoded as fmkb decoded it (a file that is not UTF-8 is reported,
@@ -299,14 +303,14 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         # only one, and `_theme_meta` hands it over), not even a body that opens with `---`
         return "\n" + note.text[note.body_start :]
 
-    def on_pre_page(self, page, *, config, files):
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
         """A note whose nesting the renderer cannot take (RecursionError) is published as a
         notice instead of stopping the build; `fmkb check` reports it (`note-too-complex`)."""
         if self.analysis is None or page.file.src_uri not in self.notes:
             return page
         render = page.render
 
-        def render_or_notice(config, files) -> None:
+        def render_or_notice(config: MkDocsConfig, files: Files) -> None:
             try:
                 render(config, files)
             except RecursionError:
@@ -314,7 +318,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                 page.markdown = f"{NOT_PUBLISHED}\n"
                 render(config, files)
 
-        page.render = render_or_notice
+        page.render = render_or_notice  # type: ignore[method-assign]  # MkDocs has no hook around render
         return page
 
     def _too_deep(self, src: str) -> Diagnostic:
@@ -327,7 +331,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             "nest less deeply",
         )
 
-    def on_post_build(self, *, config) -> None:
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
         index_path = os.path.join(config["site_dir"], "search", "search_index.json")
         if self.analysis is not None and os.path.isfile(index_path):
             self._index_aliases(index_path)
@@ -357,7 +361,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     # --- navigation -----------------------------------------------------------------
 
-    def on_nav(self, nav, *, config, files):
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         def rank(item) -> tuple[int, str]:
             if item.is_page and item.file and item.file.src_uri == "index.md":
                 return (0, "")
@@ -374,7 +378,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     # --- pages ----------------------------------------------------------------------
 
     @event_priority(100)  # before any other plugin reads the page's front matter
-    def _theme_meta(self, markdown: str, *, page, config, files) -> str:
+    def _theme_meta(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Only front matter the schema accepts reaches the theme, escaped where it is shown."""
         if self.analysis is not None:
             note = self.notes.get(page.file.src_uri)
@@ -383,7 +387,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                 page.meta["title"] = html.escape(plain_title(note.title))
         return markdown
 
-    def _page_markdown(self, markdown: str, *, page, config, files) -> str:
+    def _page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if self.analysis is None:
             return markdown
         src = page.file.src_uri
@@ -417,7 +421,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     on_page_markdown = CombinedEvent(_theme_meta, _page_markdown)
 
-    def on_page_content(self, html: str, *, page, config, files) -> str:
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         stash = self.stashes.pop(page.file.src_uri, None)
         if stash is not None:
             html = stash.fill(html)
@@ -429,7 +433,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                 page.toc.items.append(AnchorLink(title, ident, 2))
         return html
 
-    def on_post_page(self, output: str, *, page, config) -> str:
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         """Insert References and Linked-from at the end of the article.
 
         Done on the final HTML, after the search plugin has indexed the page: neither

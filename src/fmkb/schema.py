@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,7 +276,7 @@ def _check_paper(note: Note, shown: str, bib: Bibliography, at) -> list[Diagnost
 SHOWN_BY_THEME = ("title", "description", "subtitle")
 
 
-def theme_meta(meta: dict[str, Any]) -> dict[str, Any]:
+def theme_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     """The front matter as the theme may see it: keys the schema refuses are left out (the
     theme would crash on them or print them raw), and shown strings are HTML-escaped."""
     import html

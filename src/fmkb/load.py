@@ -375,10 +375,20 @@ def read_bytes(root: str, rel: str, shown: str) -> tuple[bytes, Diagnostic | Non
         return b"", diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}")
 
 
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A note parsed from bytes with this digest, kept by a long-lived caller (`mkdocs serve`)."""
+
+    digest: bytes
+    shown: str
+    note: Note
+    diagnostics: list[Diagnostic]
+
+
 def load_vault(
     root: str,
     prefix: str,
-    memo: dict | None = None,
+    memo: dict[str, Parsed] | None = None,
     math: bool = True,
     exclude_docs: Any = None,
     allow_files: tuple[str, ...] = (),
@@ -402,11 +412,11 @@ def load_vault(
         else:
             digest = hashlib.blake2b(raw, digest_size=16).digest()
             hit = memo.get(rel)
-            if hit is not None and hit[0] == digest and hit[3] == shown:
-                note, diags = hit[1], hit[2]
+            if hit is not None and hit.digest == digest and hit.shown == shown:
+                note, diags = hit.note, hit.diagnostics
             else:
                 note, diags = load_note(rel, raw, shown, math)
-                memo[rel] = (digest, note, diags, shown)
+                memo[rel] = Parsed(digest, shown, note, diags)
         vault.notes.append(note)
         vault.diagnostics.extend(diags)
     if memo is not None:

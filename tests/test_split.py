@@ -79,7 +79,7 @@ def test_on_one_core_a_large_vault_is_checked_in_one_process_with_the_same_resul
     settings = load_settings(str(tmp_path / "mkdocs.yml"))
     serial = engine.analyze(settings)
     monkeypatch.setattr(engine, "SPLIT_NOTES", 10)
-    monkeypatch.setattr(engine.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(engine, "usable_cores", lambda: 1)
     monkeypatch.setattr(engine, "_analyze_split", lambda *a: pytest.fail("split on one core"))
     assert _json(engine.analyze(settings, split=True, reuse=True)) == _json(serial)
 
@@ -101,3 +101,16 @@ def test_a_large_uncached_bibliography_parsed_on_the_other_core_gives_the_same_r
     shutil.rmtree(settings.cache_dir)
     assert _json(engine.analyze(settings)) == expected  # the plugin's path, cold
     assert pools == [1, 1]
+
+
+def test_the_core_count_honours_cpu_affinity():
+    import os
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(before)})
+        assert engine.usable_cores() == 1 and not engine._can_fork()
+    finally:
+        os.sched_setaffinity(0, before)

@@ -62,7 +62,15 @@ REPLAY_CHANGED = 0.05  # reuse cached results while at most this share of notes 
 
 
 def _can_fork() -> bool:
-    return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+    return usable_cores() >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (`taskset -c 0` leaves one), not the
+    machine's count."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _prefix(settings: Settings) -> str:

@@ -403,3 +403,14 @@ def test_the_header_fmkb_inserts_is_part_of_what_the_check_renders(tmp_path, run
     assert unsafe_parts(article, Policy.allowing(frozenset({"b"})))  # the header split the attribute
     code, out, _ = run_cli(root, "check")
     assert code == 1 and "html-unsafe" in out
+
+
+def test_a_declaration_that_crashes_mkdocs_html_parser_is_reported_and_never_stops_the_build(tmp_path, run_cli):
+    """MkDocs runs html.parser over every page's Markdown; '<![x' makes it raise (found by the
+    property test in tests/test_one_view.py)."""
+    root = make_vault(tmp_path, {"index.md": "# Home\n\n[[a]]\n", "a.md": "# A\n\ntext <![x]( more\n"})
+    code, out, _ = run_cli(root, "check")
+    assert code == 1 and "note-too-complex" in out and "renderer failed" in out
+    site, lines = _build(root)
+    assert "not published" in (site / "a" / "index.html").read_text()
+    assert any("renderer failed" in line for line in lines)

@@ -10,7 +10,7 @@ from .config import MarkdownSetup, Settings
 from .diagnostics import Diagnostic, diag, sort_key
 from .load import Vault
 from .model import Note
-from .publish import HeadingIds, note_html, too_complex
+from .publish import HeadingIds, note_html, renderer_failure, too_complex
 from .render import BibView, PageContext
 from .resolve import Index, build_index, check_link, cited_items, nearest_keys
 from .sanitize import Policy, markup_in_text, unsafe_parts
@@ -36,6 +36,9 @@ class HtmlView:
         if self._ids is None:
             self._ids = HeadingIds(self.setup)
         return self._ids
+
+    def forget_renderer(self) -> None:
+        self._renderer = None
 
     def renderer(self) -> Any:
         if self._renderer is None:
@@ -218,11 +221,10 @@ def unsafe_html(note: Note, shown: str, html: HtmlView, ctx: PageContext, view: 
         return []
     try:
         published = note_html(note, ctx, view, html.renderer())
-    except RecursionError:  # the site publishes a notice instead (the plugin catches it the same way)
+    except Exception as e:  # the site publishes a notice instead (the plugin catches it the same way)
+        html.forget_renderer()  # it may be left half-way through the note
         line, col = LineIndex(note.text).position(note.body_start)
-        hint = "nest lists, quotes, admonitions or emphasis less deeply"
-        message = "not published: the renderer ran out of stack on its nesting"
-        return [diag(shown, line, col, "note-too-complex", message, hint)]
+        return [diag(shown, line, col, "note-too-complex", *renderer_failure(e))]
     found = unsafe_parts(published, html.policy)
     if not found:
         return []

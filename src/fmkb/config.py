@@ -238,7 +238,14 @@ class MarkdownSetup:
         """A Python-Markdown instance set up as the site's (build one per process and reuse it)."""
         import markdown
 
-        return markdown.Markdown(extensions=list(self.extensions), extension_configs=dict(self.configs))
+        md = markdown.Markdown(extensions=list(self.extensions), extension_configs=dict(self.configs))
+        try:  # what MkDocs adds to every page's renderer: its raw-HTML pass runs html.parser over the text
+            from mkdocs.structure.pages import _RawHTMLPreprocessor
+
+            _RawHTMLPreprocessor()._register(md)
+        except (ImportError, AttributeError):
+            pass
+        return md
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from .config import DEFAULT_ALLOWED_HTML, ConfigError, MarkdownSetup, Network, S
 from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
-from .publish import HeadingIds, note_header, page_markdown, too_complex
+from .publish import HeadingIds, note_header, page_markdown, renderer_failure, too_complex
 from .render import (
     BibView,
     PageContext,
@@ -313,23 +313,17 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         def render_or_notice(config: MkDocsConfig, files: Files) -> None:
             try:
                 render(config, files)
-            except RecursionError:
-                log.warning(one_line(self._too_deep(page.file.src_uri)))
+            except Exception as e:
+                log.warning(one_line(self._unrenderable(page.file.src_uri, e)))
                 page.markdown = f"{NOT_PUBLISHED}\n"
                 render(config, files)
 
         page.render = render_or_notice  # type: ignore[method-assign]  # MkDocs has no hook around render
         return page
 
-    def _too_deep(self, src: str) -> Diagnostic:
-        return diag(
-            self.settings.shown(os.path.join(self.settings.docs_dir, src)),
-            1,
-            1,
-            "note-too-complex",
-            "not published: the renderer ran out of stack on its nesting",
-            "nest less deeply",
-        )
+    def _unrenderable(self, src: str, error: Exception) -> Diagnostic:
+        shown = self.settings.shown(os.path.join(self.settings.docs_dir, src))
+        return diag(shown, 1, 1, "note-too-complex", *renderer_failure(error))
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         index_path = os.path.join(config["site_dir"], "search", "search_index.json")

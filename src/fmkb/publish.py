@@ -79,6 +79,18 @@ def _heading_source(lines: list[str], line: int) -> str:
     return text.strip() + "\n" + under.strip()
 
 
+def renderer_failure(error: Exception) -> tuple[str, str]:
+    """(message, hint) for a note the renderer failed on: the check reports it, the plugin
+    publishes a notice in its place, and neither stops."""
+    if isinstance(error, RecursionError):
+        return "not published: the renderer ran out of stack on its nesting", "nest lists, quotes or emphasis less"
+    reason = " ".join(str(error).split())[:120]
+    return (
+        f"not published: the renderer failed on it ({type(error).__name__}: {reason})",
+        "look for unusual HTML such as '<![' declarations",
+    )
+
+
 def note_header(note: Note, view: BibView, paper_href: str | None) -> str:
     """What fmkb puts under a note's title: its aliases, and a model's facts."""
     head = aliases_line(note)

@@ -7,11 +7,14 @@ sanitizer switched off, to see what the renderer would emit, and once as publish
 Parsed as a browser parses HTML, every script-capable construct in the unsanitized
 page must belong to a note that `fmkb check` reported (`html-unsafe` or
 `note-too-complex`), and none may survive in the published page.
+
+The examples are fixed (derandomized) so that CI is repeatable; `FMKB_EXPLORE=1` draws new ones.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -143,7 +146,12 @@ def _build(root, monkeypatch, sanitize: bool):
         build(load_config(str(root / "mkdocs.yml")))
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=not os.environ.get("FMKB_EXPLORE"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(bodies=notes_strategy)
 def test_the_check_reports_every_script_capable_construct_the_renderer_emits(tmp_path_factory, monkeypatch, bodies):
     root = tmp_path_factory.mktemp("oneview")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fmkb.bibliography import parse_bibliography
+import pytest
+
+from fmkb.bibliography import parse_bibliography, parse_bibliography_bytes
 
 GOOD = """\
 @article{a2020x,
@@ -111,3 +113,25 @@ def test_same_arxiv_id_ignoring_version():
 def test_entry_lines_are_one_based():
     bib = parse_bibliography("\n\n" + GOOD, "r.bib")
     assert bib.entries["a2020x"].line == 3
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: {**d, "entries": [[1, "misc", {}, 1, {}]]},
+        lambda d: {**d, "entries": [["k", "misc", {"title": 3}, 1, {}]]},
+        lambda d: {**d, "entries": [["k", "misc", {"title": "T"}, "1", {}]]},
+        lambda d: {**d, "entries": [["k", "misc", {"title": "T"}, 1, {"title": "x"}]]},
+        lambda d: {**d, "path": None},
+        lambda d: {**d, "entries": "not a list"},
+    ],
+)
+def test_the_bibliography_cache_decoder_refuses_wrong_types(damage):
+    import json
+
+    from fmkb.bibcache import from_json, to_json
+
+    good = parse_bibliography_bytes(b"@misc{k, title={T}, year={2020}, url={u}}", "r.bib")
+    data = json.loads(to_json(good, "d"))
+    assert from_json(json.dumps(data), "d") is not None
+    assert from_json(json.dumps(damage(data)), "d") is None

@@ -37,14 +37,25 @@ def to_json(bib: Bibliography, digest: str) -> str:
     )
 
 
+def _str_map(value: object, kind: type) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, kind) for k, v in value.items())
+
+
 def from_json(text: str, digest: str) -> Bibliography | None:
+    """The one decoder of the bibliography cache: every field checked, None for anything else."""
     try:
         data = json.loads(text)
         if data.get("digest") != digest:
             return None
+        if not isinstance(data["path"], str) or not isinstance(data["entries"], list):
+            return None
         bib = Bibliography(data["path"])
         for key, typ, fields, line, field_lines in data["entries"]:
-            bib.entries[key] = BibEntry(key, typ, dict(fields), int(line), dict(field_lines))
+            if not (isinstance(key, str) and isinstance(typ, str) and _str_map(fields, str) and isinstance(line, int)):
+                return None
+            if not _str_map(field_lines, int):
+                return None
+            bib.entries[key] = BibEntry(key, typ, dict(fields), line, dict(field_lines))
         bib.diagnostics.extend(from_rows(data["diagnostics"]))
         return bib
     except (ValueError, KeyError, TypeError):

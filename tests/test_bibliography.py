@@ -135,3 +135,30 @@ def test_the_bibliography_cache_decoder_refuses_wrong_types(damage):
     data = json.loads(to_json(good, "d"))
     assert from_json(json.dumps(data), "d") is not None
     assert from_json(json.dumps(damage(data)), "d") is None
+
+
+@pytest.mark.parametrize(
+    "typed,arxiv",
+    [
+        ("2203.02155", "2203.02155"),
+        ("arXiv:2203.02155v2", "2203.02155"),
+        ("hep-th/9901001", "hep-th/9901001"),
+        ("x", None),
+    ],
+)
+def test_one_arxiv_grammar_for_fields_and_the_command_line(typed, arxiv):
+    from fmkb.identifiers import arxiv_typed, is_arxiv
+
+    assert arxiv_typed(typed) == arxiv
+    assert is_arxiv(typed) == (arxiv is not None and not typed.lower().startswith("arxiv:"))
+
+
+@pytest.mark.parametrize(
+    "typed,doi",
+    [("10.1038/x", "10.1038/x"), ("https://doi.org/10.1038/x", "10.1038/x"), ("doi:10.1/y", None), ("nope", None)],
+)
+def test_one_doi_grammar_for_fields_and_the_command_line(typed, doi):
+    from fmkb.identifiers import doi_typed, is_doi
+
+    assert doi_typed(typed) == doi
+    assert is_doi(typed) == (doi is not None and typed == doi)

@@ -18,6 +18,7 @@ import bibtexparser
 from bibtexparser import model as bibmodel
 
 from .diagnostics import Diagnostic, diag
+from .identifiers import is_arxiv, is_doi, without_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,6 @@ REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "techreport": (("title",), ("year",), ("url", "eprint", "howpublished", "institution")),
 }
 
-_DOI = re.compile(r"10\.\d{4,9}/\S+")
-_ARXIV_NEW = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?")
-_ARXIV_OLD = re.compile(r"[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?")
 _YEAR = re.compile(r"\d{4}")
 _FIELD_ASSIGN = re.compile(r"([A-Za-z][\w\-:.]*)\s*=")
 
@@ -261,7 +259,7 @@ def arxiv_id(entry: BibEntry) -> str | None:
     prefix = (entry.fields.get("archiveprefix") or entry.fields.get("eprinttype") or "arxiv").lower()
     if not eprint or prefix != "arxiv":
         return None
-    return re.sub(r"v\d+$", "", eprint)
+    return without_version(eprint)
 
 
 def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[Diagnostic]) -> BibEntry:
@@ -333,13 +331,13 @@ def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[D
     if year is not None and not _YEAR.fullmatch(year.strip()):
         d.append(diag(path, lines["year"], 1, "bib-field-format", f"year of '{e.key}' is not four digits: {year!r}"))
     doi = fields.get("doi")
-    if doi is not None and not _DOI.fullmatch(doi.strip()):
+    if doi is not None and not is_doi(doi):
         hint = "write the bare DOI, e.g. 10.18653/v1/N19-1423" if "doi.org" in doi else None
         d.append(diag(path, lines["doi"], 1, "bib-field-format", f"malformed DOI in '{e.key}': {doi!r}", hint))
     eprint = fields.get("eprint")
     prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").lower()
     if eprint is not None and prefix == "arxiv":
-        if not (_ARXIV_NEW.fullmatch(eprint.strip()) or _ARXIV_OLD.fullmatch(eprint.strip())):
+        if not is_arxiv(eprint):
             d.append(
                 diag(
                     path,

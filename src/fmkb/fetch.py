@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 import requests
 
+from . import identifiers
 from .config import Network
+from .identifiers import arxiv_typed, doi_typed
 
 USER_AGENT = "fmkb/0.1 (Foundation Model Knowledge Base; metadata for a BibTeX entry)"
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
-ARXIV_ID = re.compile(r"(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.I)
-DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)", re.I)
 
 
 class FetchError(Exception):
@@ -49,17 +49,17 @@ class Paper:
 
 
 def normalize_arxiv(value: str) -> str:
-    m = ARXIV_ID.fullmatch(value.strip())
-    if not m:
+    found = arxiv_typed(value)
+    if found is None:
         raise FetchError(f"'{value}' is not an arXiv id (expected a form like 2203.02155)")
-    return m.group(1)
+    return found
 
 
 def normalize_doi(value: str) -> str:
-    m = DOI.fullmatch(value.strip())
-    if not m:
+    found = doi_typed(value)
+    if found is None:
         raise FetchError(f"'{value}' is not a DOI (expected a form like 10.1038/s41586-021-03819-2)")
-    return m.group(1)
+    return found
 
 
 def _retry_after(value: str | None, default: float) -> float:
@@ -162,7 +162,7 @@ def parse_arxiv(xml_text: str, wanted: str) -> Paper:
     if not entries or _text(entries[0].find(f"{ATOM}title")) in ("", "Error"):
         raise FetchError(f"arXiv has no paper {wanted}")
     e = entries[0]
-    found = ARXIV_ID.search(_text(e.find(f"{ATOM}id")))
+    found = identifiers.ARXIV.search(_text(e.find(f"{ATOM}id")))
     if not found or found.group(1) != wanted:
         raise FetchError(f"arXiv answered with a different paper than {wanted}")
     title = _text(e.find(f"{ATOM}title"))

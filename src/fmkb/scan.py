@@ -127,6 +127,20 @@ def _blank(s: str) -> str:
     return " " * len(s) if "\n" not in s else re.sub(r"[^\n]", " ", s)
 
 
+def blank_spans(s: str, spans: list[tuple[int, int]]) -> str:
+    """`s` with each (start, end) span, in order and not overlapping, turned into spaces (line
+    breaks kept): every offset, line and column stays where it was."""
+    if not spans:
+        return s
+    parts, last = [], 0
+    for a, b in spans:
+        parts.append(s[last:a])
+        parts.append(_blank(s[a:b]))
+        last = b
+    parts.append(s[last:])
+    return "".join(parts)
+
+
 _SPECIAL_START = frozenset(" \t#`~-=*+>|_0123456789")
 
 
@@ -331,15 +345,7 @@ def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | No
             pos = mm.end()
         else:
             pos = start + 1
-    if not spans:
-        return s
-    parts, last = [], 0
-    for a, b in spans:
-        parts.append(s[last:a])
-        parts.append(_blank(s[a:b]))
-        last = b
-    parts.append(s[last:])
-    return "".join(parts)
+    return blank_spans(s, spans)
 
 
 def parse_wikilink(raw_inner: str) -> tuple[str, tuple[str, ...], str | None, str | None]:
@@ -472,13 +478,7 @@ def find_citations(masked: str, text: str, index: LineIndex) -> list[Citation]:
             cites.append(Citation(tuple(items), False, m.start(), end))
             taken.append((m.start(), end))
     if taken:
-        parts, last = [], 0
-        for a, b in taken:
-            parts.append(s[last:a])
-            parts.append(_blank(s[a:b]))
-            last = b
-        parts.append(s[last:])
-        s = "".join(parts)
+        s = blank_spans(s, taken)
     for m in _IN_TEXT.finditer(s):
         if m.start() and _NOT_BEFORE_AT.match(s, m.start() - 1):
             continue  # e-mail addresses, escapes, `x@@y`, `-@key` outside brackets
@@ -509,12 +509,6 @@ def scan(
     # a "link" whose brackets straddle code or math (`[[$[$$]]`) is not a link
     links = [link for link in find_wikilinks(masked, index) if text[link.start : link.end] == link.raw]
     if links:
-        parts, last = [], 0
-        for link in links:
-            parts.append(masked[last : link.start])
-            parts.append(" " * (link.end - link.start))
-            last = link.end
-        parts.append(masked[last:])
-        masked = "".join(parts)
+        masked = blank_spans(masked, [(link.start, link.end) for link in links])
     citations = find_citations(masked, text, index)
     return Scan(headings, block_ids, links, citations, find_urls(masked, index), comments)

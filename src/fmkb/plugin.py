@@ -214,32 +214,51 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         return self._bib[1]
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """One engine pass, then the site's file list: what fmkb checked, at slug URLs, with its
+        assets and generated pages."""
+        self._run_engine()
+        self._drop_unpublished(files)
+        if self.config.clean_urls:
+            self._slug_urls(files)
+        self.urls = {f.src_uri: f.url for f in files.documentation_pages() if f.src_uri in self.notes}
+        self._add_assets(files, config)
+        self._generate_pages(files, config)
+        self._start_build()
+        return files
+
+    def _run_engine(self) -> None:
+        """Load and check everything once; log the diagnostics; index the notes for the pages."""
         self.analysis = analyze(self.settings, bib=self._bibliography(), note_memo=self._notes_memo)
         for d in self.analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
         self.notes = {n.path: n for n in self.analysis.vault.notes}
         self.paper_notes = {n.meta["cite"]: n.path for n in self.notes.values() if isinstance(n.meta.get("cite"), str)}
-        self._drop_unpublished(files)
-        if self.config.clean_urls:
-            self._slug_urls(files)
-        self.urls = {f.src_uri: f.url for f in files.documentation_pages() if f.src_uri in self.notes}
+        self.view = BibView(self.analysis.bib)
+        self.view.assign_years(self.analysis.report.cited)
+        self.backlinks = self._backlinks()
+
+    def _add_assets(self, files: Files, config: MkDocsConfig) -> None:
         for asset in ASSETS:
             content = resources.files("fmkb").joinpath(asset.replace("assets/fmkb/", "assets/")).read_text("utf-8")
             files.append(File.generated(config, asset, content=content))
-        self.view = BibView(self.analysis.bib)
-        self.view.assign_years(self.analysis.report.cited)
+
+    def _generate_pages(self, files: Files, config: MkDocsConfig) -> None:
+        """The Bibliography, the section indexes and the tags page, where no note of that name exists."""
+        assert self.analysis is not None
         self.generated: dict[str, str] = {}
-        if self.config.generate_pages:
-            for src_uri, text in pages.generated_pages(self.analysis, config, files).items():
-                if files.get_file_from_path(src_uri) is None:
-                    files.append(File.generated(config, src_uri, content=text))
-                    self.generated[src_uri] = text
-        self.backlinks = self._backlinks()
-        self.tails: dict[str, tuple[str, str]] = {}
+        if not self.config.generate_pages:
+            return
+        for src_uri, text in pages.generated_pages(self.analysis, config, files).items():
+            if files.get_file_from_path(src_uri) is None:
+                files.append(File.generated(config, src_uri, content=text))
+                self.generated[src_uri] = text
+
+    def _start_build(self) -> None:
+        """The state the page hooks fill and empty during one build, created in one place."""
+        self.tails: dict[str, tuple[str, str]] = {}  # per page: References and Linked-from, added last
         self.stashes: dict[str, Stash] = {}  # per page: link and citation HTML, put back in on_page_content
         self.blocks: dict[str, list[str]] = {}  # generated tables, put into the finished page
         self.nonce = secrets.token_hex(8)  # names their placeholders
-        return files
 
     def _blocks(self, src: str) -> list[str]:
         return self.blocks.setdefault(src, [])

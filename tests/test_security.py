@@ -414,3 +414,12 @@ def test_a_declaration_that_crashes_mkdocs_html_parser_is_reported_and_never_sto
     site, lines = _build(root)
     assert "not published" in (site / "a" / "index.html").read_text()
     assert any("renderer failed" in line for line in lines)
+
+
+def test_a_heading_the_renderer_fails_on_does_not_fail_the_notes_that_link_to_it(tmp_path, run_cli):
+    notes = {"index.md": "# Home\n\n[[a#x y z]] [[a]]\n", "a.md": "# A\n\n## x <![y] z\n"}
+    root = make_vault(tmp_path, notes)
+    code, out, _ = run_cli(root, "check")
+    assert "notes/index.md" not in out  # the link resolves; only the note with '<![' is reported
+    site, _ = _build(root)
+    assert (site / "index.html").exists()

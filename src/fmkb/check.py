@@ -119,8 +119,7 @@ def check_notes(notes, index: Index, bib: Bibliography, html: HtmlView, prefix: 
     cited: dict[str, list[str]] = {}
     each: dict[str, NoteResult] = {}
     n_links = n_cites = 0
-    ctx = PageContext(index, html.heading_ids(), lambda path: "../" + path)
-    view = BibView(bib)
+    ctx, view = _page_context(index, bib, html)
     for note in notes:
         one = each[note.path] = check_note(note, index, bib, html, prefix + note.path, ctx, view)
         out.extend(one.diagnostics)
@@ -156,7 +155,7 @@ def check_note(
         if problem:
             out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
     if ctx is None or view is None:
-        ctx, view = PageContext(index, html.heading_ids(), lambda path: "../" + path), BibView(bib)
+        ctx, view = _page_context(index, bib, html)
     out.extend(unsafe_html(note, shown, html, ctx, view))
     for key in ("title", "description", "subtitle", "aliases", "tags"):
         values = note.meta.get(key)
@@ -201,6 +200,12 @@ def check_note(
     return NoteResult(diagnostics, n_links, n_cites, cited, sorted(looked_up), unresolved, sorted(bib_keys), bib_hints)
 
 
+def _page_context(index: Index, bib: Bibliography, html: HtmlView) -> tuple[PageContext, BibView]:
+    """What rendering a note needs; the URLs are placeholders (fmkb's own fragments are escaped,
+    so where they point changes nothing the sanitizer sees)."""
+    return PageContext(index, html.heading_ids(), lambda path: "../" + path), BibView(bib)
+
+
 def unsafe_html(note: Note, shown: str, html: HtmlView, ctx: PageContext, view: BibView) -> list[Diagnostic]:
     """`html-unsafe`: what the sanitizer removes from the note's published HTML, at the place
     in the note it most likely comes from."""
@@ -214,7 +219,7 @@ def unsafe_html(note: Note, shown: str, html: HtmlView, ctx: PageContext, view: 
                 col,
                 "note-too-complex",
                 f"not published: {complex_at[1]} would take the renderer too long",
-                "split it into shorter paragraphs",
+                "split or simplify it (the limits are listed in SECURITY.md)",
             )
         ]
     if not html.setup.may_publish_markup(note.text[note.body_start :]):

@@ -232,6 +232,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         for d in self.analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
         self.notes = {n.path: n for n in self.analysis.vault.notes}
+        self.too_complex = {n.path for n in self.notes.values() if too_complex(n) is not None}  # published as a notice
         self.paper_notes = {n.meta["cite"]: n.path for n in self.notes.values() if isinstance(n.meta.get("cite"), str)}
         self.view = BibView(self.analysis.bib)
         self.view.assign_years(self.analysis.report.cited)
@@ -316,7 +317,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         note = self.notes.get(page.file.src_uri) if self.analysis else None
         if note is None:
             return None
-        if too_complex(note) is not None:
+        if note.path in self.too_complex:
             return f"\n# {html.escape(plain_title(note.title))}\n\n{NOT_PUBLISHED}\n"
         # the body alone, after a line break: MkDocs never parses front matter (fmkb's parse is the
         # only one, and `_theme_meta` hands it over), not even a body that opens with `---`
@@ -407,7 +408,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         if src in self.generated:
             return pages.fill_markers(markdown, self.analysis, self.view, page, files, self._blocks(src), self.nonce)
         note = self.notes.get(src)
-        if note is None or too_complex(note) is not None:
+        if note is None or note.path in self.too_complex:
             return markdown
 
         def url_for(path: str) -> str:

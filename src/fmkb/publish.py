@@ -41,6 +41,8 @@ class HeadingIds:
         sources = [_heading_source(lines, h.line) for h in note.headings]
         plain = all(_PLAIN_HEADING.fullmatch(src) for src in sources)
         ids = self._plain(note) if plain else self._rendered(sources)
+        if ids is None:  # the renderer failed on a heading (the page itself is then a notice)
+            ids = self._plain(note)
         self._memo[note.path] = (note.text, ids)
         return ids
 
@@ -50,12 +52,16 @@ class HeadingIds:
         used: set[str] = set()
         return [unique(self.slugify(h.text, self.separator), used) for h in note.headings]
 
-    def _rendered(self, sources: list[str]) -> list[str]:
+    def _rendered(self, sources: list[str]) -> list[str] | None:
         if self._renderer is None:
             self._renderer = self.setup.renderer()
         doc = "\n\n".join(sources)
         self._renderer.reset()
-        self._renderer.convert(doc)
+        try:
+            self._renderer.convert(doc)
+        except Exception:  # e.g. html.parser on '<![x]': a link to the note must not fail with it
+            self._renderer = None
+            return None
         ids: list[str] = []
         stack = list(reversed(getattr(self._renderer, "toc_tokens", [])))
         while stack:

@@ -66,7 +66,7 @@ def make_vault(root: Path, notes: dict[str, str], bib: str = BIB, mkdocs: str = 
 
 def check_vault(root: Path):
     """Run the engine on a vault built by make_vault (no mkdocs config loading)."""
-    settings = settings_from(str(root / "mkdocs.yml"), str(root / "notes"), "references.bib")
+    settings = settings_from(str(root / "mkdocs.yml"), str(root / "notes"))
     return analyze(settings)
 
 

@@ -154,7 +154,7 @@ def test_every_paper_note_cites_its_paper_in_the_text(kb):
 def _targets(kb, note):
     out = set()
     for link in note.links:
-        res, problem = check_link(kb.report.index, note, link)
+        res, problem = check_link(kb.index, note, link)
         if problem is None and res.note is not None and res.note is not note:
             out.add(res.note.path)
     return out

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from fmkb.bibliography import parse_bibliography_bytes
 from fmkb.check import HtmlView, check_note
-from fmkb.config import Settings
+from fmkb.config import MarkdownSetup, plugin_options
 from fmkb.load import load_note
 from fmkb.render import BibView
 from fmkb.resolve import build_index, check_link
+from fmkb.sanitize import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKENS = [
@@ -133,7 +134,8 @@ def test_mutated_notes_and_bib_blocks_give_diagnostics_never_exceptions(view, rn
     index = build_index([note, other])
     for link in note.links:
         check_link(index, note, link)
-    html = HtmlView.of(Settings("", "", ""))
+    setup = MarkdownSetup()
+    html = HtmlView(setup, Policy.allowing(frozenset(plugin_options().allow_html), tuple(setup.names)))
     for d in check_note(note, index, view.bib, html, "papers/x.md").diagnostics:
         assert 1 <= d.line <= lines + 1 and d.column >= 1, d
     block = mutate(rng, b"\n\n".join(rng.sample(BIB_CORPUS, 2)), BIB_TOKENS)

@@ -4,7 +4,7 @@ Each generator builds a note from a pattern that once made a scanner backtrack (
 could): long runs of one token, openers without closers. The measure is CPU time of
 the whole per-note pass (`load_note`: front matter and scan) plus the publishing
 checks that run before any rendering (`too_complex`, `may_publish_markup`), best of
-three, at n and 10 n, measured again once if the ratio passes the bound. The bound is generous
+two, at n and 10 n, measured again once if the ratio passes the bound. The bound is generous
 (15x) so that a loaded machine does not fail it; a quadratic pattern shows as 100x.
 """
 
@@ -45,7 +45,7 @@ GENERATORS = {
 SETUP = MarkdownSetup()
 
 
-def _cost(text: str, repeat: int = 3) -> float:
+def _cost(text: str, repeat: int = 2) -> float:
     """CPU seconds of the pass, with the cyclic GC paused as the engine runs it (otherwise
     the collector's rescans of a million live objects are what grows)."""
     raw = text.encode()

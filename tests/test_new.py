@@ -278,8 +278,8 @@ def test_killed_mid_run_never_leaves_a_damaged_file(repo, httpserver, signame):
     note = repo / "notes" / "papers" / "Training language models to follow instructions with human feedback.md"
     original = bib.read_bytes()
     outcomes = set()
-    for i in range(9):  # from before the imports finish to after the command is done
-        _kill_run(repo, getattr(_signal, signame), 0.2 + i * 0.18)
+    for i in range(6):  # from before the imports finish to after the command is done
+        _kill_run(repo, getattr(_signal, signame), 0.2 + i * 0.27)
         now = bib.read_bytes()
         assert now == original or (now.startswith(original) and now.rstrip().endswith(b"}"))
         if note.exists():

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 import fmkb.engine as engine
+import fmkb.executor as executor
+import fmkb.load as load
+import fmkb.replay as replay
 from conftest import BIB, make_vault
 from fmkb import cachefile
 from fmkb.cachefile import default_dir
@@ -42,28 +45,27 @@ NOTES = {
 
 
 def _settings(root: Path, **options):
-    return settings_from(str(root / "mkdocs.yml"), str(root / "notes"), "references.bib", options or None)
+    return settings_from(str(root / "mkdocs.yml"), str(root / "notes"), options)
 
 
-def _result(analysis) -> str:
-    r = analysis.report
+def _result(r) -> str:
     return render_json(r.diagnostics, summarize(r.diagnostics, r.notes, r.links, r.citations))
 
 
 def _fresh(root: Path, **options) -> str:
-    return _result(engine.analyze(_settings(root, cache_dir="", **options)))
+    return _result(engine.analyze(_settings(root, cache_dir="", **options)).report)
 
 
 def _reused(root: Path, **options) -> str:
-    return _result(engine.analyze(_settings(root, **options), reuse=True))
+    return _result(engine.check(_settings(root, **options)))
 
 
 @pytest.fixture
 def parses(monkeypatch):
     """The paths of the notes the engine parses."""
     seen: list[str] = []
-    real = engine.load_note
-    monkeypatch.setattr(engine, "load_note", lambda rel, *a: seen.append(rel) or real(rel, *a))
+    real = load.load_note
+    monkeypatch.setattr(load, "load_note", lambda rel, *a: seen.append(rel) or real(rel, *a))
     return seen
 
 
@@ -76,7 +78,7 @@ def test_unchanged_vault_is_neither_parsed_nor_checked_again(tmp_path, parses, m
     first = _reused(tmp_path)
     assert sorted(parses) == ["A.md", "B.md", "sub/C.md"]
     parses.clear()
-    monkeypatch.setattr(engine, "check_notes", lambda *a: pytest.fail("checked again"))
+    monkeypatch.setattr(executor, "check_notes", lambda *a: pytest.fail("checked again"))
     assert _reused(tmp_path) == first
     assert parses == []
 
@@ -215,8 +217,9 @@ def test_a_bib_edit_that_changes_no_key_or_year_parses_no_note(tmp_path, parses)
     _reused(tmp_path)
     parses.clear()
     (tmp_path / "references.bib").write_text(BIB.replace("Scaling Laws", "Scaling laws"))
-    assert _reused(tmp_path) == _fresh(tmp_path)
+    result = _reused(tmp_path)
     assert parses == []
+    assert result == _fresh(tmp_path)
 
 
 def test_a_new_bib_entry_parses_again_notes_with_unknown_keys(tmp_path, parses):
@@ -237,7 +240,7 @@ def test_another_fmkb_is_a_cache_miss(tmp_path, parses, monkeypatch):
     make_vault(tmp_path, NOTES)
     _reused(tmp_path)
     parses.clear()
-    monkeypatch.setattr(engine, "code_digest", lambda: "edited")
+    monkeypatch.setattr(replay, "code_digest", lambda: "edited")
     monkeypatch.setattr(bibcache, "code_digest", lambda: "edited")
     bib_parses = []
     real = bibcache.parse_bibliography_bytes
@@ -322,12 +325,12 @@ def test_the_cache_file_is_json_and_names_no_note_text(tmp_path):
 
 def test_split_check_fills_the_cache_for_the_next_run(tmp_path, parses, monkeypatch):
     make_vault(tmp_path, {**NOTES, **{f"n{i}.md": f"# N{i}\n\n[[n{(i + 1) % 12}]]\n" for i in range(12)}})
-    monkeypatch.setattr(engine, "SPLIT_NOTES", 4)
+    monkeypatch.setattr(executor, "SPLIT_NOTES", 4)
     settings = _settings(tmp_path)
-    first = _result(engine.analyze(settings, split=True, reuse=True))
+    first = _result(engine.check(settings))
     assert first == _fresh(tmp_path)
     parses.clear()
-    assert _result(engine.analyze(settings, split=True, reuse=True)) == first
+    assert _result(engine.check(settings)) == first
     assert parses == []
 
 
@@ -380,6 +383,6 @@ def test_reused_results_equal_fresh_ones_through_random_edits(tmp_path, seed, mo
     rng = random.Random(seed)
     for step in range(25):
         _edit(rng, tmp_path, step)
-        monkeypatch.setattr(engine, "SPLIT_NOTES", rng.choice([2, 3000]))
+        monkeypatch.setattr(executor, "SPLIT_NOTES", rng.choice([2, 3000]))
         settings = _settings(tmp_path)
-        assert _result(engine.analyze(settings, split=True, reuse=True)) == _fresh(tmp_path), f"step {step}"
+        assert _result(engine.check(settings)) == _fresh(tmp_path), f"step {step}"

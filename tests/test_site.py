@@ -204,12 +204,13 @@ def test_strict_build_passes_on_a_clean_vault(tmp_path):
 
 
 def test_bibliography_is_parsed_once_per_content(tmp_path, monkeypatch):
-    """Across rebuilds (as under `mkdocs serve`) an unchanged references.bib is not parsed again."""
-    import fmkb.plugin as plugin_module
+    """Across rebuilds (as under `mkdocs serve`) an unchanged references.bib is neither parsed nor
+    read from the cache again."""
+    import fmkb.bibcache as bibcache
 
     calls = []
-    real = plugin_module.load_cached
-    monkeypatch.setattr(plugin_module, "load_cached", lambda *a: calls.append(a) or real(*a))
+    real = bibcache._decoded_or_parsed
+    monkeypatch.setattr(bibcache, "_decoded_or_parsed", lambda *a: calls.append(a) or real(*a))
     build_site(tmp_path)
     (tmp_path / "references.bib").write_text(BIB + f"\n% unique to {tmp_path}\n")
     cfg = load_config(str(tmp_path / "mkdocs.yml"))

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
+import fmkb.bibcache as bibcache
 import fmkb.engine as engine
+import fmkb.executor as executor
+import fmkb.fork as fork
+import fmkb.load as load
 from fmkb.config import load_settings
 from fmkb.diagnostics import render_json, summarize
 
@@ -18,8 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from generate import generate  # noqa: E402
 
 
-def _json(analysis) -> str:
-    r = analysis.report
+def _json(r) -> str:
     return render_json(r.diagnostics, summarize(r.diagnostics, r.notes, r.links, r.citations))
 
 
@@ -31,25 +34,25 @@ def test_split_check_equals_serial_check(tmp_path, monkeypatch):
     for i in range(40):  # spread over both processes: the year is checked against the bib entry
         (tmp_path / "notes" / "papers" / f"Year {i}.md").write_text(paper)
     settings = load_settings(str(tmp_path / "mkdocs.yml"))
-    serial = engine.analyze(settings)
-    monkeypatch.setattr(engine, "SPLIT_NOTES", 10)
+    serial = engine.analyze(settings).report
+    monkeypatch.setattr(executor, "SPLIT_NOTES", 10)
     calls = []
-    real = engine._analyze_split
-    monkeypatch.setattr(engine, "_analyze_split", lambda *a: calls.append(1) or real(*a))
-    split = engine.analyze(settings, split=True)
+    real = executor.two_processes
+    monkeypatch.setattr(executor, "two_processes", lambda *a: calls.append(1) or real(*a))
+    split = engine.check(settings, cache=False)
     assert calls == [1]
     assert _json(split) == _json(serial)
-    bad = [(d.rule, d.line, d.column) for d in split.report.diagnostics if d.path == "notes/concepts/Bad.md"]
+    bad = [(d.rule, d.line, d.column) for d in split.diagnostics if d.path == "notes/concepts/Bad.md"]
     assert bad == [("link-unresolved", 1, 1), ("html-unsafe", 1, 10), ("cite-unknown", 1, 30)]
-    years = [d for d in split.report.diagnostics if d.rule == "paper-cite" and "1900" in d.message]
+    years = [d for d in split.diagnostics if d.rule == "paper-cite" and "1900" in d.message]
     assert len(years) == 40
 
 
 def test_small_vaults_are_not_split(tmp_path, monkeypatch):
     generate(tmp_path, 50, 60, seed=3)
     calls = []
-    monkeypatch.setattr(engine, "_analyze_split", lambda *a: calls.append(1))
-    engine.analyze(load_settings(str(tmp_path / "mkdocs.yml")), split=True)
+    monkeypatch.setattr(executor, "two_processes", lambda *a: calls.append(1))
+    engine.check(load_settings(str(tmp_path / "mkdocs.yml")))
     assert calls == []
 
 
@@ -58,18 +61,18 @@ def test_a_worker_that_fails_leaves_the_result_whole_and_prints_nothing(tmp_path
 
     generate(tmp_path, 60, 40, seed=5)
     settings = load_settings(str(tmp_path / "mkdocs.yml"))
-    serial = engine.analyze(settings)
-    monkeypatch.setattr(engine, "SPLIT_NOTES", 10)
+    serial = engine.analyze(settings).report
+    monkeypatch.setattr(executor, "SPLIT_NOTES", 10)
     parent = os.getpid()
-    real = engine.check_notes
+    real = executor.check_notes
 
     def failing_in_the_worker(*a):
         if os.getpid() != parent:
             raise RuntimeError("worker bug")
         return real(*a)
 
-    monkeypatch.setattr(engine, "check_notes", failing_in_the_worker)
-    assert _json(engine.analyze(settings, split=True)) == _json(serial)
+    monkeypatch.setattr(executor, "check_notes", failing_in_the_worker)
+    assert _json(engine.check(settings, cache=False)) == _json(serial)
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err and "worker bug" not in out + err
 
@@ -77,30 +80,31 @@ def test_a_worker_that_fails_leaves_the_result_whole_and_prints_nothing(tmp_path
 def test_on_one_core_a_large_vault_is_checked_in_one_process_with_the_same_result(tmp_path, monkeypatch):
     generate(tmp_path, 60, 40, seed=9)
     settings = load_settings(str(tmp_path / "mkdocs.yml"))
-    serial = engine.analyze(settings)
-    monkeypatch.setattr(engine, "SPLIT_NOTES", 10)
-    monkeypatch.setattr(engine, "usable_cores", lambda: 1)
-    monkeypatch.setattr(engine, "_analyze_split", lambda *a: pytest.fail("split on one core"))
-    assert _json(engine.analyze(settings, split=True, reuse=True)) == _json(serial)
+    serial = engine.analyze(settings).report
+    monkeypatch.setattr(executor, "SPLIT_NOTES", 10)
+    monkeypatch.setattr(fork, "usable_cores", lambda: 1)
+    monkeypatch.setattr(executor, "two_processes", lambda *a: pytest.fail("split on one core"))
+    assert _json(engine.check(settings)) == _json(serial)
 
 
 def test_a_large_uncached_bibliography_parsed_on_the_other_core_gives_the_same_result(tmp_path, monkeypatch):
     generate(tmp_path, 40, 60, seed=11)
     settings = load_settings(str(tmp_path / "mkdocs.yml"))
-    expected = _json(engine.analyze(dataclasses.replace(settings, cache_dir="")))
-    pools = []
-    real = engine.ProcessPoolExecutor
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", lambda *a, **k: pools.append(1) or real(*a, **k))
-    monkeypatch.setattr(engine, "PARALLEL_BIB_BYTES", 0)
-    assert _json(engine.analyze(settings, reuse=True)) == expected  # the CLI's path, cold
+    expected = _json(engine.analyze(dataclasses.replace(settings, cache_dir="")).report)
+    asides = []
+    real = bibcache.call_aside
+    monkeypatch.setattr(bibcache, "call_aside", lambda *a: asides.append(1) or real(*a))
+    monkeypatch.setattr(bibcache, "PARALLEL_BIB_BYTES", 0)
+    assert _json(engine.check(settings)) == expected  # the CLI's path, cold
     parsed = []
-    real_load = engine.load_note
-    monkeypatch.setattr(engine, "load_note", lambda *a: parsed.append(1) or real_load(*a))
-    assert _json(engine.analyze(settings, reuse=True)) == expected  # it cached what it found
+    real_load = load.load_note
+    monkeypatch.setattr(load, "load_note", lambda *a: parsed.append(1) or real_load(*a))
+    assert _json(engine.check(settings)) == expected  # it cached what it found
     assert parsed == []
     shutil.rmtree(settings.cache_dir)
-    assert _json(engine.analyze(settings)) == expected  # the plugin's path, cold
-    assert pools == [1, 1]
+    monkeypatch.setattr(load, "load_note", real_load)
+    assert _json(engine.analyze(settings).report) == expected  # the plugin's path, cold
+    assert asides == [1, 1]
 
 
 def test_the_core_count_honours_cpu_affinity():
@@ -111,6 +115,6 @@ def test_the_core_count_honours_cpu_affinity():
     before = os.sched_getaffinity(0)
     try:
         os.sched_setaffinity(0, {min(before)})
-        assert engine.usable_cores() == 1 and not engine._can_fork()
+        assert fork.usable_cores() == 1 and not fork.can_fork()
     finally:
         os.sched_setaffinity(0, before)

@@ -16,6 +16,7 @@ import os
 from . import __version__, cachefile, code_digest
 from .bibliography import BibEntry, Bibliography, parse_bibliography_bytes
 from .diagnostics import from_rows, to_rows
+from .fork import Worker, WorkerLost, call_aside, can_fork
 
 KEEP = 3  # cache files kept; older ones are removed
 
@@ -85,6 +86,10 @@ def lookup(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str, st
     with open(path, "rb") as fh:
         raw = fh.read()
     digest = hashlib.sha256(raw).hexdigest()
+    return _decoded_or_parsed(raw, digest, shown, cache_dir)
+
+
+def _decoded_or_parsed(raw: bytes, digest: str, shown: str, cache_dir: str) -> tuple[Bibliography, str, str | None]:
     cache = _path(cache_dir, digest) if cache_dir else ""
     text = cachefile.read(cache) if cache else None
     if text is not None:
@@ -112,3 +117,74 @@ def store(cache: str, text: str) -> None:
             os.unlink(stale)
     except OSError:
         pass
+
+
+PARALLEL_BIB_BYTES = 1_000_000  # below this, parsing on the other core costs more than it saves
+
+
+class BibSource:
+    """The bibliography of one run, parsed at most once: from the cache when its bytes are
+    known, and a large uncached one on the other core (`aside`) while this one loads notes.
+
+    `memo`, kept by a long-lived caller (the plugin under `mkdocs serve`), holds the last parse
+    by digest, so an unchanged file is neither parsed nor decoded again."""
+
+    def __init__(self, path: str, shown: str, cache_dir: str, memo: dict[str, Bibliography] | None = None) -> None:
+        self.path, self.shown, self.cache_dir = path, shown, cache_dir
+        self._memo = memo
+        self._got: tuple[Bibliography, str] | None = None
+        self._json: str | None = None  # the cache's JSON of what `get` gave, once it is saved or read
+        self._worker: Worker | None = None
+
+    def aside(self) -> None:
+        """Start parsing on the other core, when the file is large and not in the cache."""
+        if self._got is not None or self._worker is not None or self._memo or not can_fork():
+            return
+        if os.path.getsize(self.path) < PARALLEL_BIB_BYTES or is_cached(self.cache_dir, digest_of(self.path)):
+            return
+        self._worker = call_aside(_parsed_json, self.path, self.shown, self.cache_dir)
+
+    def get(self) -> tuple[Bibliography, str]:
+        """(bibliography, digest of its bytes)."""
+        if self._got is None:
+            self._got = self._from_worker() or self._lookup()
+        return self._got
+
+    def save(self) -> None:
+        """Put what `get` parsed in the cache (when caching), at a moment the caller chooses."""
+        if self._got is not None and self._json is None and self.cache_dir:
+            self._json = save(self.cache_dir, *self._got)
+
+    def _from_worker(self) -> tuple[Bibliography, str] | None:
+        if self._worker is None:
+            return None
+        try:
+            text, digest = self._worker.recv()
+        except WorkerLost:
+            return None
+        finally:
+            self._worker.close()
+        bib = from_json(text, digest)
+        if bib is None:
+            return None
+        self._json = text
+        return bib, digest
+
+    def _lookup(self) -> tuple[Bibliography, str]:
+        with open(self.path, "rb") as fh:
+            raw = fh.read()
+        digest = hashlib.sha256(raw).hexdigest()
+        if self._memo is not None and digest in self._memo:
+            self._json = ""  # nothing new to cache
+            return self._memo[digest], digest
+        bib, digest, self._json = _decoded_or_parsed(raw, digest, self.shown, self.cache_dir)
+        if self._memo is not None:
+            self._memo.clear()
+            self._memo[digest] = bib
+        return bib, digest
+
+
+def _parsed_json(path: str, shown: str, cache_dir: str) -> tuple[str, str]:
+    """In the other process: parse, cache, and hand back the cache's JSON."""
+    bib, digest, text = lookup(path, shown, cache_dir)
+    return text or save(cache_dir, bib, digest), digest

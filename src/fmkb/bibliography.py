@@ -45,6 +45,17 @@ class Bibliography:
                 out.setdefault(eid, e.key)
         return out
 
+    def years(self) -> dict[str, str | None]:
+        """Each key's year: all that checking a note reads of an entry (the check cache keeps it,
+        and a second process gets only this)."""
+        return {key: e.fields.get("year") for key, e in self.entries.items()}
+
+    @staticmethod
+    def of_years(path: str, years: dict[str, str | None]) -> Bibliography:
+        """A bibliography with only keys and years: enough to check notes against."""
+        entries = {key: BibEntry(key, "", {} if year is None else {"year": year}, 0, {}) for key, year in years.items()}
+        return Bibliography(path, entries)
+
     def dois(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for e in self.entries.values():

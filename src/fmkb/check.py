@@ -8,11 +8,10 @@ from typing import Any
 from .bibliography import Bibliography
 from .config import MarkdownSetup, Settings
 from .diagnostics import Diagnostic, diag, sort_key
-from .load import Vault
 from .model import Note
 from .publish import HeadingIds, note_html, renderer_failure, too_complex
 from .render import BibView, PageContext
-from .resolve import Index, build_index, check_link, cited_items, nearest_keys
+from .resolve import Index, check_link, cited_items, nearest_keys
 from .sanitize import Policy, markup_in_text, unsafe_parts
 from .scan import LineIndex
 from .schema import check_frontmatter, frontmatter_bib_keys
@@ -48,11 +47,12 @@ class HtmlView:
 
 @dataclass(slots=True)
 class Report:
+    """The verdict on a vault: every diagnostic, sorted by place, and what was counted."""
+
     diagnostics: list[Diagnostic]
     notes: int
     links: int
     citations: int
-    index: Index | None  # None when a check reused every cached result and built no index
     cited: dict[str, list[str]]  # bib key -> note paths citing it (front matter included)
 
 
@@ -82,16 +82,10 @@ class NotesResult:
     each: dict[str, NoteResult]  # note path -> its own share of the above
 
 
-def check(vault: Vault, bib: Bibliography, html: HtmlView) -> Report:
-    """All diagnostics for a vault, sorted by place. Pure over its inputs."""
-    index = build_index(vault.notes, vault.files)
-    part = check_notes(vault.notes, index, bib, html, vault.prefix)
-    return finish(vault, bib, index, [part], len(vault.notes))
-
-
-def finish(vault: Vault, bib: Bibliography, index: Index | None, parts: list[NotesResult], notes: int) -> Report:
-    """Merge per-notes results and add the vault-wide rules (bibliography, unused entries)."""
-    out: list[Diagnostic] = [*vault.diagnostics, *bib.diagnostics]
+def finish(found: list[Diagnostic], bib: Bibliography, parts: list[NotesResult], notes: int) -> Report:
+    """The report: what loading `found`, per-notes results merged, and the vault-wide rules
+    (bibliography, unused entries)."""
+    out: list[Diagnostic] = [*found, *bib.diagnostics]
     cited: dict[str, list[str]] = {}
     for part in parts:
         out.extend(part.diagnostics)
@@ -110,10 +104,10 @@ def finish(vault: Vault, bib: Bibliography, index: Index | None, parts: list[Not
                 )
             )
     out.sort(key=sort_key)
-    return Report(out, notes, sum(p.links for p in parts), sum(p.citations for p in parts), index, cited)
+    return Report(out, notes, sum(p.links for p in parts), sum(p.citations for p in parts), cited)
 
 
-def check_notes(notes, index: Index, bib: Bibliography, html: HtmlView, prefix: str) -> NotesResult:
+def check_notes(notes: list[Note], index: Index, bib: Bibliography, html: HtmlView, prefix: str) -> NotesResult:
     """The per-note rules for `notes`, against an index of the whole vault."""
     out: list[Diagnostic] = []
     cited: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from .diagnostics import RENDERERS, summarize
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .engine import analyze
+    from .engine import analyze, check
 
     # A short-lived process over millions of acyclic objects: a cyclic collection would scan
     # them all (a fifth of a second at 10,000 notes) and free nothing. The process exits soon.
@@ -23,15 +23,16 @@ def _check(args: argparse.Namespace) -> int:
     settings = load_settings(args.config_file)
     if args.no_cache:
         settings = dataclasses.replace(settings, cache_dir="")
-    # --external needs every note's URLs in this process: no shortcuts
-    analysis = analyze(settings, split=not args.external, reuse=not args.external)
-    report = analysis.report
-    diagnostics = report.diagnostics
-    if args.external:
+    if args.external:  # it reads every note's URLs: the full pass
         from .diagnostics import sort_key
         from .external import check_external
 
-        diagnostics = sorted(diagnostics + check_external(analysis, settings, strict=args.strict), key=sort_key)
+        analysis = analyze(settings)
+        report = analysis.report
+        diagnostics = sorted(report.diagnostics + check_external(analysis, settings, strict=args.strict), key=sort_key)
+    else:
+        report = check(settings)
+        diagnostics = report.diagnostics
     summary = summarize(diagnostics, report.notes, report.links, report.citations)
     sys.stdout.write(RENDERERS[args.format](diagnostics, summary))
     failing = summary.errors + (summary.warnings if args.strict else 0)

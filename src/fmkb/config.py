@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
 
 class ConfigError(Exception):
     """A usage or configuration problem: exit code 2."""
@@ -20,16 +23,17 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    """Where `fmkb new` fetches metadata and how `--external` checks links (plugin options)."""
+    """Where `fmkb new` fetches metadata and how `--external` checks links (plugin options;
+    their defaults are `FmkbConfig`'s)."""
 
-    arxiv_api: str = "https://export.arxiv.org/api/query"
-    crossref_api: str = "https://api.crossref.org/works"
-    timeout: float = 20.0  # seconds, for connecting and for each read
-    retries: int = 3  # further attempts after a 429/5xx or a dropped connection
-    max_wait: float = 60.0  # the longest Retry-After fmkb will honour, in seconds
-    workers: int = 8  # threads for --external
-    per_host: int = 2  # requests in flight to one host at a time
-    cache_ttl: float = 24.0  # hours an --external result is reused
+    arxiv_api: str
+    crossref_api: str
+    timeout: float  # seconds, for connecting and for each read
+    retries: int  # further attempts after a 429/5xx or a dropped connection
+    max_wait: float  # the longest Retry-After fmkb will honour, in seconds
+    workers: int  # threads for --external
+    per_host: int  # requests in flight to one host at a time
+    cache_ttl: float  # hours an --external result is reused
 
 
 # Raw HTML tags a note may use: formatting only, nothing that runs or fetches.
@@ -97,6 +101,39 @@ DEFAULT_ALLOWED_HTML = (
     "var",
     "wbr",
 )
+
+
+class FmkbConfig(base.Config):
+    """The `fmkb` plugin's options in `mkdocs.yml`: the one place their defaults are set.
+
+    The plugin gets them validated by MkDocs; the CLI and the tests through `plugin_options`."""
+
+    bibliography = c.Type(str, default="references.bib")
+    cache_dir = c.Optional(c.Type(str))  # default: the user's cache folder; "" turns caching off
+    arxiv_api = c.Type(str, default="https://export.arxiv.org/api/query")
+    crossref_api = c.Type(str, default="https://api.crossref.org/works")
+    timeout = c.Type((int, float), default=20.0)
+    retries = c.Type(int, default=3)
+    max_wait = c.Type((int, float), default=60.0)
+    workers = c.Type(int, default=8)
+    per_host = c.Type(int, default=2)
+    cache_ttl = c.Type((int, float), default=24.0)
+    allow_html = c.ListOfItems(c.Type(str), default=list(DEFAULT_ALLOWED_HTML))
+    allow_files = c.ListOfItems(c.Type(str), default=[])  # glob patterns of HTML/SVG/... files to publish
+    search_index = c.Choice(("auto", "full", "compact"), default="auto")
+    compact_search_above = c.Type(int, default=2000)  # pages; "auto" compacts the search index above this
+    clean_urls = c.Type(bool, default=True)
+    generate_pages = c.Type(bool, default=True)
+
+
+def plugin_options(options: Mapping[str, Any] | None = None) -> FmkbConfig:
+    """`options` validated and completed with the defaults, as MkDocs does for the plugin."""
+    cfg = FmkbConfig()
+    cfg.load_dict(dict(options or {}))
+    errors, _warnings = cfg.validate()
+    if errors:
+        raise ConfigError("; ".join(f"fmkb option '{name}': {error}" for name, error in errors))
+    return cfg
 
 
 # Extensions whose HTML can carry a note's raw HTML, URLs or attributes only through
@@ -253,12 +290,12 @@ class Settings:
     root: str  # the folder holding mkdocs.yml: paths in diagnostics are relative to it
     docs_dir: str  # absolute
     bibliography: str  # absolute
-    cache_dir: str = ""  # absolute; "" when caching is off
-    network: Network = Network()
-    allow_html: frozenset[str] = frozenset(DEFAULT_ALLOWED_HTML)
-    markdown: MarkdownSetup = MarkdownSetup()
-    exclude_docs: Any = None  # MkDocs' exclude_docs patterns (a pathspec), applied with its own defaults
-    allow_files: tuple[str, ...] = ()  # glob patterns of HTML/SVG/... files the site publishes anyway
+    cache_dir: str  # absolute; "" when caching is off
+    network: Network
+    allow_html: frozenset[str]
+    markdown: MarkdownSetup
+    exclude_docs: Any  # MkDocs' exclude_docs patterns (a pathspec), applied with its own defaults
+    allow_files: tuple[str, ...]  # glob patterns of HTML/SVG/... files the site publishes anyway
 
     def shown(self, path: str) -> str:
         rel = os.path.relpath(path, self.root).replace(os.sep, "/")
@@ -273,8 +310,7 @@ def _inside(root: str, path: str) -> bool:
 def settings_from(
     config_file: str,
     docs_dir: str,
-    bibliography: str,
-    options: Mapping[str, Any] | None = None,
+    options: FmkbConfig | Mapping[str, Any] | None = None,
     markdown: MarkdownSetup | None = None,
     exclude_docs: Any = None,
 ) -> Settings:
@@ -283,7 +319,9 @@ def settings_from(
     No option may point outside the repository (the folder of mkdocs.yml): fmkb
     reads and writes only inside it.
     """
-    options = options or {}
+    if not isinstance(options, FmkbConfig):
+        options = plugin_options(options)
+    bibliography = options.bibliography
     root = os.path.dirname(os.path.abspath(config_file))
     bib = os.path.normpath(os.path.join(root, bibliography))
     docs = os.path.normpath(os.path.join(root, docs_dir))
@@ -294,7 +332,7 @@ def settings_from(
         raise ConfigError(f"{config_file}: docs_dir '{docs_dir}' is not a folder")
     if not os.path.isfile(bib):
         raise ConfigError(f"{config_file}: bibliography '{bibliography}' not found (looked for {bib})")
-    cache = options.get("cache_dir")
+    cache = options.cache_dir
     if cache is None:  # outside the work tree, so nothing committed can stand in for a cache
         from .cachefile import default_dir
 
@@ -305,13 +343,10 @@ def settings_from(
             raise ConfigError(
                 f"{config_file}: cache_dir '{cache}' is outside the repository; fmkb will not write there"
             )
-    net = {f: options[f] for f in Network.__dataclass_fields__ if options.get(f) is not None}
-    allowed = options.get("allow_html")
-    allow = frozenset(t.lower() for t in allowed) if allowed is not None else frozenset(DEFAULT_ALLOWED_HTML)
-    allow_files = tuple(options.get("allow_files") or ())
-    return Settings(
-        root, docs, bib, cache_dir, Network(**net), allow, markdown or MarkdownSetup(), exclude_docs, allow_files
-    )
+    network = Network(**{f: options[f] for f in Network.__dataclass_fields__})
+    allow = frozenset(t.lower() for t in options.allow_html)
+    setup = markdown or MarkdownSetup()
+    return Settings(root, docs, bib, cache_dir, network, allow, setup, exclude_docs, tuple(options.allow_files))
 
 
 def load_settings(config_file: str = "mkdocs.yml") -> Settings:
@@ -335,6 +370,4 @@ def load_settings(config_file: str = "mkdocs.yml") -> Settings:
     if plugin is None:
         raise ConfigError(f"{config_file}: the fmkb plugin is not enabled (add '- fmkb' under plugins:)")
     setup = MarkdownSetup.of(cfg["markdown_extensions"], cfg["mdx_configs"])
-    return settings_from(
-        config_file, cfg["docs_dir"], plugin.config.bibliography, dict(plugin.config), setup, cfg["exclude_docs"]
-    )
+    return settings_from(config_file, cfg["docs_dir"], plugin.config, setup, cfg["exclude_docs"])

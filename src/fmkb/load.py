@@ -10,13 +10,17 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .diagnostics import Diagnostic, diag
 from .model import Note, WikiLink
 from .scan import LineIndex, find_wikilinks, scan
+from .sources import Sources
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 # libyaml's loader when present (same safe semantics and marks, many times faster).
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -352,74 +356,116 @@ def load_note(
     return note, diags
 
 
-def discover(
-    root: str, exclude_docs: Any = None, allow_files: tuple[str, ...] = ()
-) -> tuple[list[str], set[str], list]:
-    """(note paths, attachment paths, refused files) relative to `root`: the files MkDocs
-    would publish from it, as `sources.find_sources` sorts them."""
-    from .sources import find_sources
-
-    found = find_sources(root, exclude_docs, allow_files)
-    return found.notes, found.attachments, found.refused
-
-
-def refused_diagnostics(refused: list, prefix: str) -> list[Diagnostic]:
-    return [diag(prefix + r.path, 1, 1, r.rule, r.message, r.hint) for r in refused]
-
-
-def read_bytes(root: str, rel: str, shown: str) -> tuple[bytes, Diagnostic | None]:
-    try:
-        with open(os.path.join(root, rel), "rb") as fh:
-            return fh.read(), None
-    except OSError as e:
-        return b"", diag(shown, 1, 1, "file-unreadable", f"cannot read: {e.strerror or e}")
-
-
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """A note parsed from bytes with this digest, kept by a long-lived caller (`mkdocs serve`)."""
 
-    digest: bytes
+    digest: str
     shown: str
     note: Note
     diagnostics: list[Diagnostic]
 
 
-def load_vault(
-    root: str,
-    prefix: str,
-    memo: dict[str, Parsed] | None = None,
-    math: bool = True,
-    exclude_docs: Any = None,
-    allow_files: tuple[str, ...] = (),
-) -> Vault:
-    """Read every note under `root` once. `prefix` is how paths are shown (e.g. 'notes/').
+def digest_bytes(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
-    `memo`, kept by a long-lived caller such as the plugin under `mkdocs serve`, maps a
-    note's path to the digest of its bytes and its parse: unchanged notes are not parsed
-    again, and notes that disappeared are dropped from it.
+
+class NoteFiles:
+    """The notes of one run: found once (as MkDocs finds them), each read once, parsed at most once.
+
+    `digests`: keep the digest of every note's bytes (the check cache compares them).
+    `memo`, kept by a long-lived caller such as the plugin under `mkdocs serve`, maps a note's
+    path to its last parse: a note whose bytes are unchanged is not parsed again, and notes
+    that are gone are dropped from it.
     """
-    vault = Vault(os.path.abspath(root), prefix)
-    paths, vault.files, refused = discover(root, exclude_docs, allow_files)
-    vault.diagnostics.extend(refused_diagnostics(refused, prefix))
-    for rel in paths:
-        shown = prefix + rel
-        raw, problem = read_bytes(root, rel, shown)
-        if problem:
-            vault.diagnostics.append(problem)
-        if memo is None:
-            note, diags = load_note(rel, raw, shown, math)
+
+    def __init__(
+        self,
+        root: str,
+        prefix: str,
+        found: Sources,
+        math: bool = True,
+        digests: bool = False,
+        memo: dict[str, Parsed] | None = None,
+    ) -> None:
+        self.root = root
+        self.prefix = prefix  # how paths are shown, e.g. 'notes/'
+        self.paths = found.notes
+        self.attachments = found.attachments
+        self.refused = found.refused
+        self.math = math  # the site renders $...$ as math
+        self.memo = memo
+        self.keep_digests = digests or memo is not None
+        self.digests: dict[str, str] = {}  # of each note's bytes, when kept
+        self.unreadable: dict[str, Diagnostic] = {}
+        self.parsed: dict[str, Parsed] = {}
+        self._raws: dict[str, bytes] = {}  # read ahead, not parsed yet
+        if memo is not None:
+            for gone in set(memo) - set(self.paths):
+                del memo[gone]
+
+    @staticmethod
+    def find(settings: Settings, digests: bool = False, memo: dict[str, Parsed] | None = None) -> NoteFiles:
+        from .sources import find_sources
+
+        prefix = settings.shown(settings.docs_dir).rstrip("/") + "/"
+        prefix = "" if prefix == "./" else prefix
+        found = find_sources(settings.docs_dir, settings.exclude_docs, settings.allow_files)
+        return NoteFiles(settings.docs_dir, prefix, found, settings.markdown.math, digests, memo)
+
+    def read(self, rel: str) -> bytes:
+        raw = self._raws.get(rel)
+        if raw is None:
+            try:
+                with open(os.path.join(self.root, rel), "rb") as fh:
+                    raw = fh.read()
+            except OSError as e:
+                raw = b""
+                problem = f"cannot read: {e.strerror or e}"
+                self.unreadable[rel] = diag(self.prefix + rel, 1, 1, "file-unreadable", problem)
+            if self.keep_digests:
+                self.digests[rel] = digest_bytes(raw)
+        return raw
+
+    def read_ahead(self) -> None:
+        """Read every note now (their digests are wanted before any is parsed)."""
+        for rel in self.paths:
+            self._raws[rel] = self.read(rel)
+
+    def parse(self, rel: str) -> Parsed:
+        hit = self.parsed.get(rel)
+        if hit is not None:
+            return hit
+        raw = self.read(rel)
+        self._raws.pop(rel, None)  # its text lives on in the note
+        shown = self.prefix + rel
+        old = self.memo.get(rel) if self.memo is not None else None
+        if old is not None and old.digest == self.digests[rel] and old.shown == shown:
+            hit = old
         else:
-            digest = hashlib.blake2b(raw, digest_size=16).digest()
-            hit = memo.get(rel)
-            if hit is not None and hit.digest == digest and hit.shown == shown:
-                note, diags = hit.note, hit.diagnostics
-            else:
-                note, diags = load_note(rel, raw, shown, math)
-                memo[rel] = Parsed(digest, shown, note, diags)
-        vault.notes.append(note)
-        vault.diagnostics.extend(diags)
-    if memo is not None:
-        for gone in set(memo) - set(paths):
-            del memo[gone]
-    return vault
+            note, diags = load_note(rel, raw, shown, self.math)
+            hit = Parsed(self.digests.get(rel, ""), shown, note, diags)
+            if self.memo is not None:
+                self.memo[rel] = hit
+        self.parsed[rel] = hit
+        return hit
+
+    def load(self, paths: list[str]) -> tuple[list[Note], list[Diagnostic]]:
+        """These notes, parsed, and what was found while loading them."""
+        notes, diags = [], []
+        for rel in paths:
+            hit = self.parse(rel)
+            notes.append(hit.note)
+            diags.extend(hit.diagnostics)
+        return notes, diags
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """The files refused for publishing, and the notes that could not be read."""
+        out = [diag(self.prefix + r.path, 1, 1, r.rule, r.message, r.hint) for r in self.refused]
+        out.extend(self.unreadable[rel] for rel in self.paths if rel in self.unreadable)
+        return out
+
+    def vault(self) -> Vault:
+        """Every note parsed, as one `Vault`."""
+        notes, diags = self.load(self.paths)
+        return Vault(os.path.abspath(self.root), self.prefix, notes, self.attachments, self.diagnostics() + diags)

@@ -101,6 +101,62 @@ class Note:
         return _str_list(self.meta.get("tags"))
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What other notes' link checks can see of a note: all that resolving a link reads.
+
+    Two processes exchange identities instead of notes, and the check cache keeps one per
+    note, so a note that is not parsed again can still be linked to (`stub`)."""
+
+    title: str
+    aliases: tuple[str, ...]
+    headings: tuple[tuple[str, int], ...]  # (text, level)
+    blocks: tuple[str, ...]  # block ids, sorted
+
+    @staticmethod
+    def of(note: Note) -> Identity:
+        return Identity(
+            note.title,
+            tuple(note.aliases),
+            tuple((h.text, h.level) for h in note.headings),
+            tuple(sorted(note.block_ids)),
+        )
+
+    def stub(self, path: str) -> Note:
+        """A note with only this identity: enough to resolve links to it."""
+        return Note(
+            path,
+            "",
+            {"title": self.title, "aliases": list(self.aliases)},
+            0,
+            {},
+            [Heading(text, level, 0) for text, level in self.headings],
+            dict.fromkeys(self.blocks, 0),
+        )
+
+    def row(self) -> list:
+        """As plain JSON-ready lists (the cache's and the pipe's form)."""
+        return [self.title, list(self.aliases), [list(h) for h in self.headings], list(self.blocks)]
+
+    @staticmethod
+    def from_row(row: Any) -> Identity:
+        """The inverse of `row`; raises ValueError on anything else."""
+        title, aliases, headings, blocks = row
+        if not isinstance(title, str) or not _strs(aliases) or not _strs(blocks) or not isinstance(headings, list):
+            raise ValueError("malformed identity")
+        pairs = []
+        for heading in headings:
+            text, level = heading
+            if not isinstance(text, str) or type(level) is not int:
+                raise ValueError("malformed heading")
+            pairs.append((text, level))
+        return Identity(title, tuple(aliases), tuple(pairs), tuple(blocks))
+
+
+def _strs(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _str_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]

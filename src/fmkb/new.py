@@ -18,7 +18,7 @@ from .bibliography import load_bibliography
 from .config import Settings
 from .fetch import FetchError, Paper, bibtex_entry, fetch_arxiv, fetch_doi, house_key, normalize_arxiv, normalize_doi
 from .fsutil import WriteRefused, create_file, replace_file
-from .load import load_vault
+from .load import NoteFiles
 
 
 class NewError(Exception):
@@ -159,7 +159,7 @@ def _refuse_taken_name(settings: Settings, name: str) -> None:
     """A note whose file name, title or alias equals `name` up to case already exists: a
     second one would make links to that name ambiguous (and clash on case-blind disks)."""
     wanted = {name.casefold(), file_stem(name).casefold()}
-    for note in load_vault(settings.docs_dir, "").notes:
+    for note in NoteFiles.find(settings).vault().notes:
         for taken in (note.stem, note.title, *note.aliases):
             if taken.casefold() in wanted:
                 shown = settings.shown(os.path.join(settings.docs_dir, note.path))
@@ -224,7 +224,7 @@ def _new_paper(settings: Settings, *, arxiv: str | None, doi: str | None, **fetc
     if wanted_doi and not existing:
         existing = bib.dois().get(wanted_doi.lower())
     if existing:
-        vault = load_vault(settings.docs_dir, "")
+        vault = NoteFiles.find(settings).vault()
         notes = [n.path for n in vault.notes if n.meta.get("cite") == existing]
         where = f" (note: {settings.shown(os.path.join(settings.docs_dir, notes[0]))})" if notes else " (no note yet)"
         raise NewError(f"{wanted_arxiv or wanted_doi} is already in {bib.path} as '{existing}'{where}")

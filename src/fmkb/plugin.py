@@ -8,18 +8,16 @@ references.bib is not parsed again.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import os
 import posixpath
 import re
 import secrets
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
 
-from mkdocs.config import base
-from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
@@ -30,12 +28,13 @@ from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
 from . import pages
-from .bibcache import load_cached
 from .bibliography import Bibliography
-from .config import DEFAULT_ALLOWED_HTML, ConfigError, MarkdownSetup, Network, Settings, settings_from
+from .config import ConfigError, FmkbConfig, MarkdownSetup, Settings, settings_from
 from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
+from .load import Parsed
+from .model import Note
 from .publish import HeadingIds, note_header, page_markdown, renderer_failure, too_complex
 from .render import (
     BibView,
@@ -49,30 +48,10 @@ from .sanitize import Policy
 from .schema import theme_meta
 
 log = logging.getLogger("mkdocs.plugins.fmkb")
-DEFAULTS = Network()
 
 NOT_PUBLISHED = "This note is not published: it is too large or too complex to render (see `fmkb check`)."
 ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
 KIND_ORDER = ["papers", "models", "concepts", "resources"]
-
-
-class FmkbConfig(base.Config):
-    bibliography = c.Type(str, default="references.bib")
-    cache_dir = c.Optional(c.Type(str))  # default: the user's cache folder; "" turns caching off
-    arxiv_api = c.Type(str, default=DEFAULTS.arxiv_api)
-    crossref_api = c.Type(str, default=DEFAULTS.crossref_api)
-    timeout = c.Type((int, float), default=DEFAULTS.timeout)
-    retries = c.Type(int, default=DEFAULTS.retries)
-    max_wait = c.Type((int, float), default=DEFAULTS.max_wait)
-    workers = c.Type(int, default=DEFAULTS.workers)
-    per_host = c.Type(int, default=DEFAULTS.per_host)
-    cache_ttl = c.Type((int, float), default=DEFAULTS.cache_ttl)
-    allow_html = c.ListOfItems(c.Type(str), default=list(DEFAULT_ALLOWED_HTML))
-    allow_files = c.ListOfItems(c.Type(str), default=[])  # glob patterns of HTML/SVG/... files to publish
-    search_index = c.Choice(("auto", "full", "compact"), default="auto")
-    compact_search_above = c.Type(int, default=2000)  # pages; "auto" compacts the search index above this
-    clean_urls = c.Type(bool, default=True)
-    generate_pages = c.Type(bool, default=True)
 
 
 def slug_segment(text: str) -> str:
@@ -162,14 +141,62 @@ def _printable_logs() -> None:
             handler.addFilter(PrintableLog())
 
 
+@dataclass(slots=True)
+class Build:
+    """What one build knows of the notes, and what its page hooks fill and empty: created in
+    one place (`Build.of`, from the engine's pass in `on_files`)."""
+
+    analysis: Analysis
+    notes: dict[str, Note]  # path -> note
+    too_complex: set[str]  # notes published as a notice
+    paper_notes: dict[str, str]  # bib key -> the paper note that has it as `cite`
+    view: BibView
+    backlinks: dict[str, list[str]]  # note path -> the notes linking to it
+    urls: dict[str, str] = field(default_factory=dict)  # note path -> its page's URL
+    generated: dict[str, str] = field(default_factory=dict)  # generated page -> its Markdown
+    tails: dict[str, tuple[str, str]] = field(default_factory=dict)  # per page: References, Linked-from
+    stashes: dict[str, Stash] = field(default_factory=dict)  # per page: link and citation HTML to put back
+    blocks: dict[str, list[str]] = field(default_factory=dict)  # generated tables, put into the finished page
+    nonce: str = field(default_factory=lambda: secrets.token_hex(8))  # names their placeholders
+
+    @staticmethod
+    def of(analysis: Analysis) -> Build:
+        notes = {n.path: n for n in analysis.vault.notes}
+        view = BibView(analysis.bib)
+        view.assign_years(analysis.report.cited)
+        return Build(
+            analysis,
+            notes,
+            {path for path, n in notes.items() if too_complex(n) is not None},
+            {n.meta["cite"]: path for path, n in notes.items() if isinstance(n.meta.get("cite"), str)},
+            view,
+            _backlinks(analysis),
+        )
+
+    def blocks_of(self, src: str) -> list[str]:
+        return self.blocks.setdefault(src, [])
+
+
+def _backlinks(analysis: Analysis) -> dict[str, list[str]]:
+    back: dict[str, list[str]] = {}
+    for note in analysis.vault.notes:
+        for link in note.links:
+            res, problem = check_link(analysis.index, note, link)
+            if problem is None and res.note is not None and res.note is not note:
+                bucket = back.setdefault(res.note.path, [])
+                if note.path not in bucket:
+                    bucket.append(note.path)
+    return back
+
+
 class FmkbPlugin(BasePlugin[FmkbConfig]):
     supports_multiple_instances = False
 
     def __init__(self) -> None:
-        self._bib: tuple[str, Bibliography] | None = None  # (sha256 of the file, parsed)
-        self._notes_memo: dict = {}  # path -> (digest, parsed note, diagnostics): reused across rebuilds
+        self._bib_memo: dict[str, Bibliography] = {}  # sha256 of references.bib -> its parse: kept across rebuilds
+        self._notes_memo: dict[str, Parsed] = {}  # path -> the last parse of that note: kept across rebuilds
         self._memo_key = ""  # the settings the two memos above belong to
-        self.analysis: Analysis | None = None
+        self.build: Build | None = None  # created in on_files, once per build
 
     # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
@@ -182,8 +209,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             self.settings: Settings = settings_from(
                 config.config_file_path,
                 config["docs_dir"],
-                self.config.bibliography,
-                dict(self.config),
+                self.config,
                 setup,
                 config["exclude_docs"],
             )
@@ -191,7 +217,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             raise PluginError(str(e)) from None
         if self._memo_key != repr(self.settings):  # another project or other settings: nothing carries over
             self._memo_key = repr(self.settings)
-            self._bib, self._notes_memo = None, {}
+            self._bib_memo, self._notes_memo = {}, {}
         self.heading_ids = HeadingIds(setup)
         self.policy = Policy.allowing(self.settings.allow_html, tuple(setup.names))
         for asset in ASSETS:
@@ -202,75 +228,45 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     # --- one engine pass ------------------------------------------------------------
 
-    def _bibliography(self) -> Bibliography:
-        """The parsed bibliography: kept in memory across `mkdocs serve` rebuilds, and in
-        fmkb's cache folder across builds (the cache `fmkb check` fills and reads)."""
-        settings = self.settings
-        with open(settings.bibliography, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
-        if self._bib is None or self._bib[0] != digest:
-            bib, digest = load_cached(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir)
-            self._bib = (digest, bib)
-        return self._bib[1]
-
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """One engine pass, then the site's file list: what fmkb checked, at slug URLs, with its
         assets and generated pages."""
-        self._run_engine()
-        self._drop_unpublished(files)
+        build = self.build = self._run_engine()
+        self._drop_unpublished(build, files)
         if self.config.clean_urls:
             self._slug_urls(files)
-        self.urls = {f.src_uri: f.url for f in files.documentation_pages() if f.src_uri in self.notes}
+        build.urls.update({f.src_uri: f.url for f in files.documentation_pages() if f.src_uri in build.notes})
         self._add_assets(files, config)
-        self._generate_pages(files, config)
-        self._start_build()
+        self._generate_pages(build, files, config)
         return files
 
-    def _run_engine(self) -> None:
-        """Load and check everything once; log the diagnostics; index the notes for the pages."""
-        self.analysis = analyze(self.settings, bib=self._bibliography(), note_memo=self._notes_memo)
-        for d in self.analysis.report.diagnostics:
+    def _run_engine(self) -> Build:
+        """Load and check everything once; log the diagnostics; start this build's state."""
+        analysis = analyze(self.settings, self._notes_memo, self._bib_memo)
+        for d in analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
-        self.notes = {n.path: n for n in self.analysis.vault.notes}
-        self.too_complex = {n.path for n in self.notes.values() if too_complex(n) is not None}  # published as a notice
-        self.paper_notes = {n.meta["cite"]: n.path for n in self.notes.values() if isinstance(n.meta.get("cite"), str)}
-        self.view = BibView(self.analysis.bib)
-        self.view.assign_years(self.analysis.report.cited)
-        self.backlinks = self._backlinks()
+        return Build.of(analysis)
 
     def _add_assets(self, files: Files, config: MkDocsConfig) -> None:
         for asset in ASSETS:
             content = resources.files("fmkb").joinpath(asset.replace("assets/fmkb/", "assets/")).read_text("utf-8")
             files.append(File.generated(config, asset, content=content))
 
-    def _generate_pages(self, files: Files, config: MkDocsConfig) -> None:
+    def _generate_pages(self, build: Build, files: Files, config: MkDocsConfig) -> None:
         """The Bibliography, the section indexes and the tags page, where no note of that name exists."""
-        assert self.analysis is not None
-        self.generated: dict[str, str] = {}
         if not self.config.generate_pages:
             return
-        for src_uri, text in pages.generated_pages(self.analysis, config, files).items():
+        for src_uri, text in pages.generated_pages(build.analysis, config, files).items():
             if files.get_file_from_path(src_uri) is None:
                 files.append(File.generated(config, src_uri, content=text))
-                self.generated[src_uri] = text
+                build.generated[src_uri] = text
 
-    def _start_build(self) -> None:
-        """The state the page hooks fill and empty during one build, created in one place."""
-        self.tails: dict[str, tuple[str, str]] = {}  # per page: References and Linked-from, added last
-        self.stashes: dict[str, Stash] = {}  # per page: link and citation HTML, put back in on_page_content
-        self.blocks: dict[str, list[str]] = {}  # generated tables, put into the finished page
-        self.nonce = secrets.token_hex(8)  # names their placeholders
-
-    def _blocks(self, src: str) -> list[str]:
-        return self.blocks.setdefault(src, [])
-
-    def _drop_unpublished(self, files: Files) -> None:
+    def _drop_unpublished(self, build: Build, files: Files) -> None:
         """Of the files MkDocs took from docs_dir, publish only the notes fmkb checked and the
         attachments it accepted: a refused file (active content, a link out of the vault, a
         hidden target) or one fmkb never saw is not published."""
-        assert self.analysis is not None
         docs = os.path.abspath(self.settings.docs_dir)
-        keep = {n.path for n in self.analysis.vault.notes} | self.analysis.vault.files
+        keep = set(build.notes) | build.analysis.vault.files
         for f in list(files):
             if f.generated_by is None and f.src_dir and os.path.abspath(f.src_dir) == docs and f.src_uri not in keep:
                 files.remove(f)
@@ -292,20 +288,6 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             f.url = (posixpath.dirname(dest) + "/") if posixpath.dirname(dest) else "./"
             f.abs_dest_path = posixpath.normpath(posixpath.join(f.dest_dir, dest))
 
-    def _backlinks(self) -> dict[str, list[str]]:
-        assert self.analysis is not None
-        index = self.analysis.report.index
-        assert index is not None  # the plugin's engine pass always builds the index
-        back: dict[str, list[str]] = {}
-        for note in self.analysis.vault.notes:
-            for link in note.links:
-                res, problem = check_link(index, note, link)
-                if problem is None and res.note is not None and res.note is not note:
-                    bucket = back.setdefault(res.note.path, [])
-                    if note.path not in bucket:
-                        bucket.append(note.path)
-        return back
-
     def on_page_read_source(self, *, page: Page, config: MkDocsConfig) -> str | None:
         """Hand MkDocs the text fmkb checked, never the file again.
 
@@ -314,10 +296,11 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         would crash on a hundred thousand levels of nesting, or expand an alias bomb);
         a note too complex to render gets a notice in place of its body.
         """
-        note = self.notes.get(page.file.src_uri) if self.analysis else None
-        if note is None:
+        build = self.build
+        note = build.notes.get(page.file.src_uri) if build else None
+        if build is None or note is None:
             return None
-        if note.path in self.too_complex:
+        if note.path in build.too_complex:
             return f"\n# {html.escape(plain_title(note.title))}\n\n{NOT_PUBLISHED}\n"
         # the body alone, after a line break: MkDocs never parses front matter (fmkb's parse is the
         # only one, and `_theme_meta` hands it over), not even a body that opens with `---`
@@ -326,7 +309,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
         """A note whose nesting the renderer cannot take (RecursionError) is published as a
         notice instead of stopping the build; `fmkb check` reports it (`note-too-complex`)."""
-        if self.analysis is None or page.file.src_uri not in self.notes:
+        if self.build is None or page.file.src_uri not in self.build.notes:
             return page
         render = page.render
 
@@ -347,27 +330,26 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         index_path = os.path.join(config["site_dir"], "search", "search_index.json")
-        if self.analysis is not None and os.path.isfile(index_path):
-            self._index_aliases(index_path)
+        if self.build is not None and os.path.isfile(index_path):
+            self._index_aliases(self.build, index_path)
         mode = self.config.search_index
-        pages_count = len(self.notes) if self.analysis else 0
+        pages_count = len(self.build.notes) if self.build else 0
         if mode == "compact" or (mode == "auto" and pages_count > self.config.compact_search_above):
             path = os.path.join(config["site_dir"], "search", "search_index.json")
             if os.path.isfile(path):
                 before, after = compact_search_index(path)
                 log.info("fmkb: compacted the search index from %.1f MB to %.1f MB", before / 1e6, after / 1e6)
 
-    def _index_aliases(self, path: str) -> None:
+    def _index_aliases(self, build: Build, path: str) -> None:
         import json
 
-        assert self.analysis is not None
-        entries = self.analysis.bib.entries
+        entries = build.analysis.bib.entries
         names: dict[str, tuple[list[str], str]] = {}
-        for note in self.notes.values():
+        for note in build.notes.values():
             cite = note.meta.get("cite")
             key = cite if isinstance(cite, str) and cite in entries else ""
-            if (note.aliases or key) and note.path in self.urls:
-                names[self.urls[note.path]] = (note.aliases, key)
+            if (note.aliases or key) and note.path in build.urls:
+                names[build.urls[note.path]] = (note.aliases, key)
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
         if add_alias_entries(data, names):
@@ -394,41 +376,43 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     @event_priority(100)  # before any other plugin reads the page's front matter
     def _theme_meta(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Only front matter the schema accepts reaches the theme, escaped where it is shown."""
-        if self.analysis is not None:
-            note = self.notes.get(page.file.src_uri)
+        if self.build is not None:
+            note = self.build.notes.get(page.file.src_uri)
             page.meta = theme_meta(note.meta if note is not None else page.meta)
             if note is not None:  # always set: a title MkDocs takes from the H1 reaches <title> unescaped
                 page.meta["title"] = html.escape(plain_title(note.title))
         return markdown
 
     def _page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        if self.analysis is None:
+        build = self.build
+        if build is None:
             return markdown
         src = page.file.src_uri
-        if src in self.generated:
-            return pages.fill_markers(markdown, self.analysis, self.view, page, files, self._blocks(src), self.nonce)
-        note = self.notes.get(src)
-        if note is None or note.path in self.too_complex:
+        if src in build.generated:
+            return pages.fill_markers(
+                markdown, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce
+            )
+        note = build.notes.get(src)
+        if note is None or note.path in build.too_complex:
             return markdown
 
         def url_for(path: str) -> str:
             target = files.get_file_from_path(path)
             return get_relative_url(target.url, page.url) if target else "#"
 
-        index = self.analysis.report.index
-        assert index is not None  # the plugin's engine pass always builds the index
-        ctx = PageContext(index, self.heading_ids, url_for)
-        stash = self.stashes[src] = Stash()
-        paper = self.paper_notes.get(note.meta.get("paper"))
-        header = note_header(note, self.view, url_for(paper) if paper else None)
-        body, cited = page_markdown(note, ctx, self.view, stash, header)
-        body = pages.fill_markers(body, self.analysis, self.view, page, files, self._blocks(src), self.nonce)
+        ctx = PageContext(build.analysis.index, self.heading_ids, url_for)
+        stash = build.stashes[src] = Stash()
+        paper_key = note.meta.get("paper")
+        paper = build.paper_notes.get(paper_key) if isinstance(paper_key, str) else None
+        header = note_header(note, build.view, url_for(paper) if paper else None)
+        body, cited = page_markdown(note, ctx, build.view, stash, header)
+        body = pages.fill_markers(body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce)
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
-        sources = [(self.notes[p].title, url_for(p)) for p in self.backlinks.get(src, [])]
+        sources = [(build.notes[p].title, url_for(p)) for p in build.backlinks.get(src, [])]
         # appended to the HTML in on_page_content: Markdown has nothing to do with these blocks
-        self.tails[src] = (
-            references_section(cited, self.view, bib_url),
+        build.tails[src] = (
+            references_section(cited, build.view, bib_url),
             backlinks_section(sorted(sources, key=lambda s: s[0].lower())),
         )
         return body
@@ -436,12 +420,14 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     on_page_markdown = CombinedEvent(_theme_meta, _page_markdown)
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        stash = self.stashes.pop(page.file.src_uri, None)
+        build = self.build
+        if build is None:
+            return html
+        stash = build.stashes.pop(page.file.src_uri, None)
         if stash is not None:
             html = stash.fill(html)
-        if self.analysis is not None:
-            html = self.policy.clean(html)
-        refs, back = self.tails.get(page.file.src_uri, ("", ""))
+        html = self.policy.clean(html)
+        refs, back = build.tails.get(page.file.src_uri, ("", ""))
         for block, ident, title in ((refs, "fmkb-references", "References"), (back, "fmkb-backlinks", "Linked from")):
             if block:
                 page.toc.items.append(AnchorLink(title, ident, 2))
@@ -453,10 +439,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         Done on the final HTML, after the search plugin has indexed the page: neither
         Markdown nor the search indexer need to parse these link lists.
         """
-        blocks = self.blocks.pop(page.file.src_uri, None)
+        build = self.build
+        if build is None:
+            return output
+        blocks = build.blocks.pop(page.file.src_uri, None)
         if blocks:
-            output = pages.fill_placeholders(output, [self.policy.clean(b) for b in blocks], self.nonce)
-        refs, back = (self.policy.clean(t) for t in self.tails.pop(page.file.src_uri, ("", "")))
+            output = pages.fill_placeholders(output, [self.policy.clean(b) for b in blocks], build.nonce)
+        refs, back = (self.policy.clean(t) for t in build.tails.pop(page.file.src_uri, ("", "")))
         if not (refs or back):
             return output
         at = output.rfind("</article>")

@@ -26,15 +26,17 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from . import __version__, cachefile
 from .bibcache import store
 from .check import NoteResult
 from .diagnostics import Diagnostic, from_rows, to_rows
-from .model import Heading, Note
+from .load import digest_bytes
+from .model import Identity
 from .resolve import index_keys
 
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass(slots=True)
@@ -42,40 +44,55 @@ class Record:
     """One note as the cache remembers it."""
 
     digest: str  # of the note's bytes
-    identity: list  # [title, aliases, [[heading, level], ...], [block ids]]
+    identity: Identity
     identity_digest: str
     result: NoteResult
     shown_diagnostics: list[Diagnostic]  # found while reading it (front matter, encoding)
 
+    def row(self) -> list:
+        r = self.result
+        return [
+            self.digest,
+            self.identity.row(),
+            self.identity_digest,
+            to_rows(r.diagnostics),
+            r.links,
+            r.citations,
+            r.cited,
+            to_rows(self.shown_diagnostics),
+            r.keys,
+            r.unresolved,
+            r.bib_keys,
+            r.bib_hints,
+        ]
 
-def digest_bytes(raw: bytes) -> str:
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+    @staticmethod
+    def from_row(row: Any) -> Record | None:
+        """The one decoder of a cached row: every field checked; None for anything else (the
+        note is then checked again)."""
+        try:
+            digest, ident, ident_digest, diags, links, cites, cited, shown, keys, unresolved, bib_keys, hints = row
+            if not (isinstance(digest, str) and isinstance(ident_digest, str)):
+                return None
+            if not (type(links) is int and type(cites) is int and type(unresolved) is bool and type(hints) is bool):
+                return None
+            if not all(_strs(x) for x in (cited, keys, bib_keys)):
+                return None
+            result = NoteResult(from_rows(diags), links, cites, cited, keys, unresolved, bib_keys, hints)
+            return Record(digest, Identity.from_row(ident), ident_digest, result, from_rows(shown))
+        except (ValueError, TypeError):
+            return None
 
 
-def identity(note: Note) -> list:
-    """What other notes' link checks can see of this note."""
-    return [note.title, note.aliases, [[h.text, h.level] for h in note.headings], sorted(note.block_ids)]
+def _strs(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def identity_digest(ident: list) -> str:
-    return digest_bytes(_dumps(ident).encode())
+def identity_digest(ident: Identity) -> str:
+    return digest_bytes(_dumps(ident.row()).encode())
 
 
-def stub(path: str, ident: list) -> Note:
-    """A note with only its identity: enough to resolve links to it."""
-    title, aliases, headings, blocks = ident
-    return Note(
-        path,
-        "",
-        {"title": title, "aliases": aliases},
-        0,
-        {},
-        [Heading(text, level, 0) for text, level in headings],
-        dict.fromkeys(blocks, 0),
-    )
-
-
-def _sha(data) -> str:
+def _sha(data: Any) -> str:
     return hashlib.sha256(_dumps(data).encode()).hexdigest()
 
 
@@ -91,7 +108,7 @@ def world_digest(fingerprint: list, bib_digest: str, files: set[str], identities
 def affected(
     records: dict[str, Record],
     old: dict[str, Record],
-    new: dict[str, list],
+    new: dict[str, Identity],
     paths: list[str],
     changed_keys: set[str] | None = None,
 ) -> list[str]:
@@ -106,12 +123,9 @@ def affected(
     moved |= {rel for rel, ident in new.items() if rel not in old or old[rel].identity != ident}
     keys: set[str] = set()
     for rel in moved:
-        if rel in old:
-            title, aliases, *_ = old[rel].identity
-            keys |= index_keys(rel, title, aliases)
-        if rel in new:
-            title, aliases, *_ = new[rel]
-            keys |= index_keys(rel, title, aliases)
+        for ident in (old[rel].identity if rel in old else None, new.get(rel)):
+            if ident is not None:
+                keys |= index_keys(rel, ident.title, list(ident.aliases))
     cites = changed_keys or set()
     if not moved and not cites:
         return []
@@ -134,61 +148,57 @@ def cache_path(cache_dir: str) -> str:
     return os.path.join(cache_dir, f"check-{__version__}.json")
 
 
-def _dumps(data) -> str:
+def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def rows_json(records: dict[str, Record]) -> str:
     """Records as the members of a JSON object, without its braces: the shares that two
     processes serialize each on its own core join with a comma."""
-    rows = {
-        path: [
-            r.digest,
-            r.identity,
-            r.identity_digest,
-            to_rows(r.result.diagnostics),
-            r.result.links,
-            r.result.citations,
-            r.result.cited,
-            to_rows(r.shown_diagnostics),
-            r.result.keys,
-            r.result.unresolved,
-            r.result.bib_keys,
-            r.result.bib_hints,
-        ]
-        for path, r in records.items()
+    return _dumps({path: r.row() for path, r in records.items()})[1:-1]
+
+
+@dataclass(slots=True)
+class World:
+    """What every note's result was checked against, as the cache's header records it."""
+
+    fingerprint: list  # the settings and fmkb's code
+    digest: str  # `world_digest`
+    bib: str  # the bibliography's digest
+    bib_years: dict[str, str | None]  # each bib key's year
+    files: str  # `files_digest` of the attachments
+
+
+def save(cache_dir: str, world: World, rows: list[str]) -> None:
+    """Write the cache atomically from `rows_json` shares; failing to cache is never an error."""
+    head = {
+        "format": FORMAT,
+        "fingerprint": world.fingerprint,
+        "world": world.digest,
+        "bib": world.bib,
+        "bib_years": world.bib_years,
+        "files": world.files,
     }
-    return _dumps(rows)[1:-1]
-
-
-def save(
-    cache_dir: str,
-    fingerprint: list,
-    world: str,
-    bib: tuple[str, dict[str, str | None]],
-    files: set[str],
-    rows: list[str],
-) -> None:
-    """Write the cache atomically from `rows_json` shares; failing to cache is never an error.
-
-    `bib` is the bibliography's digest and each key's year."""
-    head = {"format": FORMAT, "fingerprint": fingerprint, "world": world, "bib": bib[0], "bib_years": bib[1]}
-    head["files"] = files_digest(files)
     text = _dumps(head)[:-1] + ',"notes":{' + ",".join(r for r in rows if r) + "}}"
     store(cache_path(cache_dir), text)
 
 
 @dataclass(slots=True)
 class Cached:
-    world: str
-    bib: str
-    bib_years: dict[str, str | None]  # each bib key's year in the last run
-    files: str
-    notes: dict[str, list]  # path -> raw row; turned into a Record only when reused
+    world: World
+    rows: dict[str, Any]  # path -> raw row; decoded by `record` only when it may be reused
+
+    def record(self, rel: str, digest: str | None = None) -> Record | None:
+        """The note's cached record; None when it is missing or malformed, or (given the digest
+        of the note's bytes now) when the note changed since."""
+        row = self.rows.get(rel)
+        if not isinstance(row, list) or not row or (digest is not None and row[0] != digest):
+            return None
+        return Record.from_row(row)
 
 
 def load(cache_dir: str, fingerprint: list) -> Cached | None:
-    """The cache written by an earlier run with the same settings, or None."""
+    """The cache written by an earlier run with the same settings and code, or None."""
     text = cachefile.read(cache_path(cache_dir))
     if text is None:
         return None
@@ -201,34 +211,6 @@ def load(cache_dir: str, fingerprint: list) -> Cached | None:
             return None
         if not isinstance(years, dict) or not all(y is None or isinstance(y, str) for y in years.values()):
             return None
-        return Cached(world, bib, years, files, notes)
+        return Cached(World(fingerprint, world, bib, years, files), notes)
     except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def record(row: list) -> Record | None:
-    """A cached row as a Record, or None when it is malformed (then the note is checked again)."""
-    try:
-        digest, ident, ident_digest, diags, links, cites, cited, shown, keys, unresolved, bib_keys, hints = row
-        title, aliases, headings, blocks = ident
-        if not all(isinstance(x, list) for x in (aliases, headings, blocks, diags, cited, shown, keys, bib_keys)):
-            return None
-        if not (isinstance(title, str) and all(isinstance(a, str) for a in aliases)):
-            return None
-        if not all(isinstance(t, str) and isinstance(level, int) for t, level in headings):
-            return None
-        if not all(isinstance(x, str) for group in (blocks, cited, keys, bib_keys) for x in group):
-            return None
-        result = NoteResult(
-            from_rows(diags),
-            int(links),
-            int(cites),
-            list(cited),
-            list(keys),
-            bool(unresolved),
-            list(bib_keys),
-            bool(hints),
-        )
-        return Record(str(digest), ident, str(ident_digest), result, from_rows(shown))
-    except (ValueError, TypeError):
         return None

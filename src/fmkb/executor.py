@@ -1,0 +1,160 @@
+"""Executors: how the notes to check are parsed, indexed and checked.
+
+`in_process` does it in this process; `two_processes` shares the notes with a forked
+second process, which parses and checks its own share (the two exchange only note
+identities). Both give the same `Outcome`; `run` picks one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from . import resultcache
+from .bibcache import BibSource
+from .bibliography import Bibliography
+from .check import HtmlView, NotesResult, check_notes
+from .diagnostics import Diagnostic, from_rows, to_rows
+from .fork import Worker, WorkerLost, can_fork
+from .load import NoteFiles
+from .model import Identity, Note
+from .resolve import build_index
+
+SPLIT_NOTES = 3000  # below this a second process costs more than it saves
+CHUNK = 50  # notes claimed at a time by each of the two processes
+
+
+@dataclass(slots=True)
+class Job:
+    """Parse and check `paths`, against an index of them and of the notes in `known`."""
+
+    files: NoteFiles
+    paths: list[str]
+    known: dict[str, Identity]  # notes not checked this time (their results are reused)
+    bib: BibSource
+    view: HtmlView
+    caching: bool  # also give each checked note's cache row and identity digest
+
+
+@dataclass(slots=True)
+class Outcome:
+    parts: list[NotesResult]  # one per process
+    found: list[Diagnostic]  # while loading the checked notes
+    digests: dict[str, str] = field(default_factory=dict)  # identity digest of each checked note, when caching
+    rows: list[str] = field(default_factory=list)  # their cache rows: `resultcache.rows_json` shares
+
+
+def run(job: Job, parallel: bool) -> Outcome:
+    """Two processes for a large job when there is a second core; else this one."""
+    if not job.paths:
+        return Outcome([], [])  # every result was replayed: no index to build
+    if parallel and len(job.paths) >= SPLIT_NOTES and can_fork():
+        try:
+            return two_processes(job)
+        except WorkerLost:
+            pass  # the other process failed: do it all here (its notes parsed here so far are kept)
+    return in_process(job)
+
+
+def in_process(job: Job) -> Outcome:
+    job.bib.aside()  # a large uncached bibliography is parsed on the other core meanwhile
+    share = _Share()
+    share.add(job, job.paths)
+    bib, _ = job.bib.get()
+    part = _check(job, share, bib, {})
+    job.bib.save()
+    return Outcome([part], share.found, share.digests, [share.rows(job, part)])
+
+
+@dataclass(slots=True)
+class _Share:
+    """The notes one process parsed, with what the cache and the other process need of them."""
+
+    notes: list[Note] = field(default_factory=list)
+    found: list[Diagnostic] = field(default_factory=list)
+    identities: dict[str, Identity] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def add(self, job: Job, paths: list[str], exchange: bool = False) -> None:
+        notes, found = job.files.load(paths)
+        self.notes.extend(notes)
+        self.found.extend(found)
+        if job.caching or exchange:
+            for note in notes:
+                ident = self.identities[note.path] = Identity.of(note)
+                if job.caching:
+                    self.digests[note.path] = resultcache.identity_digest(ident)
+
+    def rows(self, job: Job, part: NotesResult) -> str:
+        """This share's cache rows, serialized in the process that made them."""
+        if not job.caching:
+            return ""
+        files = job.files
+        records = {
+            rel: resultcache.Record(
+                files.digests[rel],
+                self.identities[rel],
+                self.digests[rel],
+                result,
+                files.parsed[rel].diagnostics,
+            )
+            for rel, result in part.each.items()
+            if rel not in files.unreadable
+        }
+        return resultcache.rows_json(records)
+
+
+def _check(job: Job, share: _Share, bib: Bibliography, others: dict[str, Identity]) -> NotesResult:
+    """Check this share against an index of every note: its own, the other process's, the known."""
+    stubs = [ident.stub(rel) for known in (others, job.known) for rel, ident in known.items()]
+    notes = sorted(share.notes + stubs, key=lambda n: n.path)
+    index = build_index(notes, job.files.attachments)
+    return check_notes(share.notes, index, bib, job.view, job.files.prefix)
+
+
+def two_processes(job: Job) -> Outcome:
+    """This process parses the bibliography first while the other starts on the notes; both then
+    claim chunks of notes from one counter, exchange identities, and check what they parsed."""
+    counter = multiprocessing.get_context("fork").Value("i", 0)
+    worker = Worker(_other_process, job, counter)
+    try:
+        bib, _ = job.bib.get()
+        share = _Share()
+        _claim_chunks(job, counter, share)
+        theirs = {rel: Identity.from_row(row) for rel, row in worker.recv().items()}
+        worker.send(({rel: ident.row() for rel, ident in share.identities.items()}, bib.path, bib.years()))
+        part = _check(job, share, bib, theirs)
+        rows = share.rows(job, part)
+        job.bib.save()  # while the other process still checks
+        summary, found, digests, their_rows, unreadable = worker.recv()
+    finally:
+        worker.close()
+    diagnostics, links, citations, cited = summary
+    other = NotesResult(from_rows(diagnostics), links, citations, cited, {})
+    job.files.unreadable.update(unreadable)  # reported with the other unreadable notes
+    return Outcome([part, other], share.found + from_rows(found), {**share.digests, **digests}, [rows, their_rows])
+
+
+def _claim_chunks(job: Job, counter: Any, share: _Share) -> None:
+    """Parse chunks of notes until none is left; the other process claims from the same counter."""
+    while True:
+        with counter.get_lock():
+            start = counter.value
+            counter.value = start + CHUNK
+        if start >= len(job.paths):
+            return
+        share.add(job, job.paths[start : start + CHUNK], exchange=True)
+
+
+def _other_process(conn: Connection, job: Job, counter: Any) -> None:
+    share = _Share()
+    _claim_chunks(job, counter, share)
+    conn.send({rel: ident.row() for rel, ident in share.identities.items()})
+    theirs, bib_path, years = conn.recv()
+    others = {rel: Identity.from_row(row) for rel, row in theirs.items()}
+    part = _check(job, share, Bibliography.of_years(bib_path, years), others)
+    summary = (to_rows(part.diagnostics), part.links, part.citations, part.cited)
+    unreadable = job.files.unreadable  # notes this process read and could not
+    conn.send((summary, to_rows(share.found), share.digests, share.rows(job, part), unreadable))

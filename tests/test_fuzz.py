@@ -20,6 +20,7 @@ from fmkb.bibliography import parse_bibliography_bytes
 from fmkb.check import HtmlView, check_note
 from fmkb.config import MarkdownSetup, plugin_options
 from fmkb.load import load_note
+from fmkb.policy import RulePolicy
 from fmkb.render import BibView
 from fmkb.resolve import build_index, check_link
 from fmkb.sanitize import Policy
@@ -136,7 +137,8 @@ def test_mutated_notes_and_bib_blocks_give_diagnostics_never_exceptions(view, rn
         check_link(index, note, link)
     setup = MarkdownSetup()
     html = HtmlView(setup, Policy.allowing(frozenset(plugin_options().allow_html), tuple(setup.names)))
-    for d in check_note(note, index, view.bib, html, "papers/x.md").diagnostics:
+    rules = RulePolicy.parse({"note-short": "error", "paper-sections": "error", "note-few-links": "error"})
+    for d in check_note(note, index, view.bib, html, "papers/x.md", rules).diagnostics:
         assert 1 <= d.line <= lines + 1 and d.column >= 1, d
     block = mutate(rng, b"\n\n".join(rng.sample(BIB_CORPUS, 2)), BIB_TOKENS)
     for d in parse_bibliography_bytes(block, "r.bib").diagnostics:

@@ -40,6 +40,11 @@ GENERATORS = {
     "long-paragraphs": lambda n: ("word " * 50 + "\n") * n,
     "url-closing-parens": lambda n: "See http://a" + ")" * n,
     "deep-lists": lambda n: "- " * n + "x",
+    "md-link-openers": lambda n: "[" * n + "](x.md)",
+    "md-link-destinations": lambda n: "[a](" * n + "x.md)",
+    "md-link-parens": lambda n: "[a](x" + "(" * n + ")",
+    "md-link-runs": lambda n: "[a](x.md)" * n,
+    "md-definitions": lambda n: "[a]: x.md\n" * n,
     "deep-block-yaml": lambda n: "---\nx:\n  " + "- " * (n // 100) + "x\n---\n" + "text " * n,
 }
 SETUP = MarkdownSetup()

@@ -70,7 +70,7 @@ def test_unsafe_html_is_an_error_at_its_place(vault, body, column):
     ],
 )
 def test_harmless_html_is_fine(vault, body):
-    assert diags(vault({"a.md": body + "\n"})) == []
+    assert diags(vault({"a.md": body + "\n", "other.md": "[[a]]\n"})) == []
 
 
 def test_allow_list_is_configurable(vault):

@@ -8,10 +8,12 @@ from typing import Any
 from .bibliography import Bibliography
 from .config import MarkdownSetup, Settings
 from .diagnostics import Diagnostic, diag, sort_key
+from .house import note_rules, orphans
 from .model import Note
+from .policy import RulePolicy
 from .publish import HeadingIds, note_html, renderer_failure, too_complex
-from .render import BibView, PageContext
-from .resolve import Index, check_link, cited_items, nearest_keys
+from .render import BibView, PageContext, block_anchor
+from .resolve import Index, check_link, check_md_link, cited_items, nearest_keys
 from .sanitize import Policy, markup_in_text, unsafe_parts
 from .scan import LineIndex
 from .schema import check_frontmatter, frontmatter_bib_keys
@@ -38,6 +40,10 @@ class HtmlView:
 
     def forget_renderer(self) -> None:
         self._renderer = None
+
+    def anchors(self, note: Note) -> list[str]:
+        """The anchors of a note's page: its headings' ids, and its block ids'."""
+        return [*self.heading_ids()(note), *(block_anchor(b) for b in note.block_ids)]
 
     def renderer(self) -> Any:
         if self._renderer is None:
@@ -69,6 +75,7 @@ class NoteResult:
     unresolved: bool = False  # a link named no note: its hint reads every note's names
     bib_keys: list[str] = field(default_factory=list)  # bib keys it looked up (citations, front matter)
     bib_hints: bool = False  # a key was not found: its hint reads every bib key
+    targets: list[str] = field(default_factory=list)  # the other notes its links reach (for orphans)
 
 
 @dataclass(slots=True)
@@ -80,17 +87,28 @@ class NotesResult:
     citations: int
     cited: dict[str, list[str]]
     each: dict[str, NoteResult]  # note path -> its own share of the above
+    linked: set[str] = field(default_factory=set)  # the notes their links reach
 
 
-def finish(found: list[Diagnostic], bib: Bibliography, parts: list[NotesResult], notes: int) -> Report:
-    """The report: what loading `found`, per-notes results merged, and the vault-wide rules
-    (bibliography, unused entries)."""
+def finish(
+    found: list[Diagnostic],
+    bib: Bibliography,
+    parts: list[NotesResult],
+    paths: list[str],
+    rules: RulePolicy,
+    prefix: str,
+) -> Report:
+    """The report: what loading `found`, per-notes results merged, the vault-wide rules
+    (unused entries, orphans), and the policy applied (rules off dropped, severities set)."""
     out: list[Diagnostic] = [*found, *bib.diagnostics]
     cited: dict[str, list[str]] = {}
+    linked: set[str] = set()
     for part in parts:
         out.extend(part.diagnostics)
-        for key, paths in part.cited.items():
-            cited.setdefault(key, []).extend(paths)
+        linked |= part.linked
+        for key, cites in part.cited.items():
+            cited.setdefault(key, []).extend(cites)
+    out.extend(orphans(paths, linked, rules, prefix))
     for key, entry in bib.entries.items():
         if key not in cited:
             out.append(
@@ -103,25 +121,30 @@ def finish(found: list[Diagnostic], bib: Bibliography, parts: list[NotesResult],
                     f"cite it as [@{key}] in a note, or remove the entry",
                 )
             )
+    out = rules.apply(out)
     out.sort(key=sort_key)
-    return Report(out, notes, sum(p.links for p in parts), sum(p.citations for p in parts), cited)
+    return Report(out, len(paths), sum(p.links for p in parts), sum(p.citations for p in parts), cited)
 
 
-def check_notes(notes: list[Note], index: Index, bib: Bibliography, html: HtmlView, prefix: str) -> NotesResult:
+def check_notes(
+    notes: list[Note], index: Index, bib: Bibliography, html: HtmlView, prefix: str, rules: RulePolicy
+) -> NotesResult:
     """The per-note rules for `notes`, against an index of the whole vault."""
     out: list[Diagnostic] = []
     cited: dict[str, list[str]] = {}
     each: dict[str, NoteResult] = {}
+    linked: set[str] = set()
     n_links = n_cites = 0
     ctx, view = _page_context(index, bib, html)
     for note in notes:
-        one = each[note.path] = check_note(note, index, bib, html, prefix + note.path, ctx, view)
+        one = each[note.path] = check_note(note, index, bib, html, prefix + note.path, rules, ctx, view)
         out.extend(one.diagnostics)
         n_links += one.links
         n_cites += one.citations
+        linked.update(one.targets)
         for key in one.cited:
             cited.setdefault(key, []).append(note.path)
-    return NotesResult(out, n_links, n_cites, cited, each)
+    return NotesResult(out, n_links, n_cites, cited, each, linked)
 
 
 def check_note(
@@ -130,6 +153,7 @@ def check_note(
     bib: Bibliography,
     html: HtmlView,
     shown: str,
+    rules: RulePolicy,
     ctx: PageContext | None = None,
     view: BibView | None = None,
 ) -> NoteResult:
@@ -141,6 +165,7 @@ def check_note(
     n_links = n_cites = 0
     looked_up: set[str] = set()
     unresolved = False
+    targets: set[str] = set()
     for link in note.links:
         n_links += 1
         res, problem = check_link(index, note, link)
@@ -148,6 +173,17 @@ def check_note(
         unresolved = unresolved or res.rule == "link-unresolved"
         if problem:
             out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
+        elif res.note is not None and res.note.path != note.path:
+            targets.add(res.note.path)
+    for md in note.md_links:
+        n_links += 1
+        res, problem = check_md_link(index, note, md, html.anchors)
+        looked_up.update(res.keys)
+        unresolved = unresolved or res.rule == "md-link-unresolved"
+        if problem:
+            out.append(diag(shown, md.line, md.column, problem.rule, problem.message, problem.hint))
+        if res.note is not None and res.note.path != note.path:
+            targets.add(res.note.path)
     if ctx is None or view is None:
         ctx, view = _page_context(index, bib, html)
     out.extend(unsafe_html(note, shown, html, ctx, view))
@@ -187,11 +223,22 @@ def check_note(
                     hint,
                 )
             )
+    out.extend(note_rules(note, shown, targets, rules))
     diagnostics = [*check_frontmatter(note, shown, bib), *out]
     bib_keys = {item.key for citation in note.citations for item in citation.items}
     bib_keys.update(frontmatter_bib_keys(note))
     bib_hints = any(d.rule in ("cite-unknown", "paper-cite") for d in diagnostics)
-    return NoteResult(diagnostics, n_links, n_cites, cited, sorted(looked_up), unresolved, sorted(bib_keys), bib_hints)
+    return NoteResult(
+        diagnostics,
+        n_links,
+        n_cites,
+        cited,
+        sorted(looked_up),
+        unresolved,
+        sorted(bib_keys),
+        bib_hints,
+        sorted(targets),
+    )
 
 
 def _page_context(index: Index, bib: Bibliography, html: HtmlView) -> tuple[PageContext, BibView]:

@@ -16,6 +16,8 @@ from typing import Any
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
+from .policy import RulePolicy
+
 
 class ConfigError(Exception):
     """A usage or configuration problem: exit code 2."""
@@ -124,6 +126,7 @@ class FmkbConfig(base.Config):
     compact_search_above = c.Type(int, default=2000)  # pages; "auto" compacts the search index above this
     clean_urls = c.Type(bool, default=True)
     generate_pages = c.Type(bool, default=True)
+    rules = c.Type(dict, default={})  # rule -> off | warning | error, or {severity: ..., parameters}: see policy.py
 
 
 def plugin_options(options: Mapping[str, Any] | None = None) -> FmkbConfig:
@@ -296,6 +299,7 @@ class Settings:
     markdown: MarkdownSetup
     exclude_docs: Any  # MkDocs' exclude_docs patterns (a pathspec), applied with its own defaults
     allow_files: tuple[str, ...]  # glob patterns of HTML/SVG/... files the site publishes anyway
+    rules: RulePolicy
 
     def shown(self, path: str) -> str:
         rel = os.path.relpath(path, self.root).replace(os.sep, "/")
@@ -344,9 +348,14 @@ def settings_from(
                 f"{config_file}: cache_dir '{cache}' is outside the repository; fmkb will not write there"
             )
     network = Network(**{f: options[f] for f in Network.__dataclass_fields__})
+    try:
+        rules = RulePolicy.parse(options.rules)
+    except ValueError as e:
+        raise ConfigError(f"{config_file}: fmkb option 'rules': {e}") from None
     allow = frozenset(t.lower() for t in options.allow_html)
     setup = markdown or MarkdownSetup()
-    return Settings(root, docs, bib, cache_dir, network, allow, setup, exclude_docs, tuple(options.allow_files))
+    allow_files = tuple(options.allow_files)
+    return Settings(root, docs, bib, cache_dir, network, allow, setup, exclude_docs, allow_files, rules)
 
 
 def load_settings(config_file: str = "mkdocs.yml") -> Settings:

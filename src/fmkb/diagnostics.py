@@ -17,9 +17,17 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-# Stable rule names and codes. Codes never change meaning; new rules get new codes.
-RULES: dict[str, tuple[str, Severity, str]] = {
-    # name: (code, default severity, one-line description)
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str  # stable: a code never changes meaning; new rules get new codes
+    severity: Severity  # when the rule is on
+    description: str  # one line
+    on: bool = True  # by default; a vault's `rules:` option turns rules on and off (see `policy.py`)
+
+
+# Stable rule names and codes.
+_RULES: dict[str, tuple[str, Severity, str] | tuple[str, Severity, str, bool]] = {
+    # name: (code, severity, one-line description[, on by default])
     "file-unreadable": ("FMKB001", Severity.ERROR, "a note cannot be read or decoded as UTF-8"),
     "frontmatter-yaml": ("FMKB101", Severity.ERROR, "front matter is not valid YAML"),
     "frontmatter-schema": ("FMKB102", Severity.ERROR, "front matter breaks the schema"),
@@ -31,6 +39,10 @@ RULES: dict[str, tuple[str, Severity, str]] = {
     "link-block": ("FMKB204", Severity.ERROR, "a wiki-link names a block id the note lacks"),
     "link-outside-vault": ("FMKB205", Severity.ERROR, "a wiki-link climbs out of the vault"),
     "embed-missing": ("FMKB206", Severity.ERROR, "an embed names no file or note"),
+    "md-link-unresolved": ("FMKB211", Severity.ERROR, "a Markdown link names no note or file"),
+    "md-link-anchor": ("FMKB212", Severity.WARNING, "a Markdown link names an anchor the page lacks"),
+    "md-link-outside-vault": ("FMKB213", Severity.ERROR, "a Markdown link climbs out of the vault"),
+    "md-image-missing": ("FMKB214", Severity.ERROR, "a Markdown image names no file"),
     "cite-unknown": ("FMKB301", Severity.ERROR, "a citation names no bib entry"),
     "html-unsafe": ("FMKB601", Severity.ERROR, "raw HTML or a link that can run script or load foreign content"),
     "note-too-complex": ("FMKB602", Severity.ERROR, "a note the renderer cannot publish in reasonable time"),
@@ -43,7 +55,16 @@ RULES: dict[str, tuple[str, Severity, str]] = {
     "bib-unused": ("FMKB406", Severity.WARNING, "no note cites a bib entry"),
     "url-dead": ("FMKB501", Severity.WARNING, "an external link does not answer, or answers with an error"),
     "url-redirect": ("FMKB502", Severity.WARNING, "an external link has moved permanently"),
+    # house rules: a vault's own policy, set in the `rules:` option
+    "note-orphan": ("FMKB701", Severity.WARNING, "no other note links to this note", False),
+    "note-few-links": ("FMKB702", Severity.WARNING, "a note links to fewer other notes than the policy asks", False),
+    "note-short": ("FMKB703", Severity.WARNING, "a note has fewer words of its own prose than the policy asks", False),
+    "paper-sections": ("FMKB704", Severity.WARNING, "a paper note lacks a section the policy asks for", False),
+    "model-facts": ("FMKB705", Severity.WARNING, "a model note lacks a fact the policy asks for", False),
+    "note-description": ("FMKB706", Severity.WARNING, "a note has no description", False),
+    "note-tags": ("FMKB707", Severity.WARNING, "a note has no tags", False),
 }
+RULES: dict[str, Rule] = {name: Rule(*fields) for name, fields in _RULES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +79,12 @@ class Diagnostic:
 
     @property
     def code(self) -> str:
-        return RULES[self.rule][0]
+        return RULES[self.rule].code
 
 
 def diag(path: str, line: int, column: int, rule: str, message: str, hint: str | None = None) -> Diagnostic:
     """Build a diagnostic with the rule's default severity."""
-    return Diagnostic(path, line, column, rule, message, hint, RULES[rule][1])
+    return Diagnostic(path, line, column, rule, message, hint, RULES[rule].severity)
 
 
 def to_rows(ds: list[Diagnostic]) -> list[list]:

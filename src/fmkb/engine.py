@@ -50,8 +50,8 @@ def analyze(
         vault = files.vault()  # load
         bib, _ = bib_source.get()
         index = build_index(vault.notes, vault.files)  # index
-        part = check_notes(vault.notes, index, bib, HtmlView.of(settings), vault.prefix)  # check
-        report = finish(vault.diagnostics, bib, [part], len(vault.notes))  # report
+        part = check_notes(vault.notes, index, bib, HtmlView.of(settings), vault.prefix, settings.rules)  # check
+        report = finish(vault.diagnostics, bib, [part], files.paths, settings.rules, vault.prefix)  # report
         bib_source.save()
         return Analysis(settings, vault, bib, index, report)
 
@@ -67,11 +67,13 @@ def check(settings: Settings, cache: bool = True, parallel: bool = True) -> Repo
         bib = _bib_source(settings)
         replay = Replay(settings, files, bib) if caching else NoReplay(files)
         plan = replay.plan()  # what the cache still answers
-        job = executor.Job(files, plan.fresh, plan.known(), bib, HtmlView.of(settings), caching)
+        known = plan.known() if plan.fresh else {}  # the index is built only for notes to check
+        job = executor.Job(files, plan.fresh, known, bib, HtmlView.of(settings), settings.rules, caching)
         outcome = executor.run(job, parallel)  # load, index and check the rest
         replayed, replayed_found = plan.replayed()
         found = files.diagnostics() + replayed_found + outcome.found
-        report = finish(found, bib.get()[0], [replayed, *outcome.parts], len(files.paths))  # report
+        parts = [replayed, *outcome.parts]
+        report = finish(found, bib.get()[0], parts, files.paths, settings.rules, files.prefix)  # report
         replay.store(plan, outcome)
         return report
 

@@ -20,7 +20,8 @@ from .diagnostics import Diagnostic, from_rows, to_rows
 from .fork import Worker, WorkerLost, can_fork
 from .load import NoteFiles
 from .model import Identity, Note
-from .resolve import build_index
+from .policy import RulePolicy
+from .resolve import build_index, md_target
 
 SPLIT_NOTES = 3000  # below this a second process costs more than it saves
 CHUNK = 50  # notes claimed at a time by each of the two processes
@@ -35,6 +36,7 @@ class Job:
     known: dict[str, Identity]  # notes not checked this time (their results are reused)
     bib: BibSource
     view: HtmlView
+    rules: RulePolicy
     caching: bool  # also give each checked note's cache row and identity digest
 
 
@@ -95,7 +97,7 @@ class _Share:
         records = {
             rel: resultcache.Record(
                 files.digests[rel],
-                self.identities[rel],
+                self.identities[rel].row(),
                 self.digests[rel],
                 result,
                 files.parsed[rel].diagnostics,
@@ -107,11 +109,29 @@ class _Share:
 
 
 def _check(job: Job, share: _Share, bib: Bibliography, others: dict[str, Identity]) -> NotesResult:
-    """Check this share against an index of every note: its own, the other process's, the known."""
-    stubs = [ident.stub(rel) for known in (others, job.known) for rel, ident in known.items()]
+    """Check this share against an index of every note: its own, the other process's, the known.
+
+    The others are stubs (their identities), except the notes a Markdown link of this share
+    names with an anchor: their anchors are ids of the rendered headings, so they are parsed."""
+    full = _anchored_targets(share.notes)
+    stubs = [
+        job.files.parse(rel).note if rel in full else ident.stub(rel)
+        for known in (others, job.known)
+        for rel, ident in known.items()
+    ]
     notes = sorted(share.notes + stubs, key=lambda n: n.path)
     index = build_index(notes, job.files.attachments)
-    return check_notes(share.notes, index, bib, job.view, job.files.prefix)
+    return check_notes(share.notes, index, bib, job.view, job.files.prefix, job.rules)
+
+
+def _anchored_targets(notes: list[Note]) -> set[str]:
+    out = set()
+    for note in notes:
+        for link in note.md_links:
+            found = md_target(note.path, link.dest) if "#" in link.dest else None
+            if found is not None and found[1]:
+                out.add(found[0])
+    return out
 
 
 def two_processes(job: Job) -> Outcome:
@@ -123,16 +143,16 @@ def two_processes(job: Job) -> Outcome:
         bib, _ = job.bib.get()
         share = _Share()
         _claim_chunks(job, counter, share)
-        theirs = {rel: Identity.from_row(row) for rel, row in worker.recv().items()}
-        worker.send(({rel: ident.row() for rel, ident in share.identities.items()}, bib.path, bib.years()))
+        theirs = _unpack(worker.recv())
+        worker.send((_pack(share.identities), bib.path, bib.years()))
         part = _check(job, share, bib, theirs)
         rows = share.rows(job, part)
         job.bib.save()  # while the other process still checks
         summary, found, digests, their_rows, unreadable = worker.recv()
     finally:
         worker.close()
-    diagnostics, links, citations, cited = summary
-    other = NotesResult(from_rows(diagnostics), links, citations, cited, {})
+    diagnostics, links, citations, cited, linked = summary
+    other = NotesResult(from_rows(diagnostics), links, citations, cited, {}, linked)
     job.files.unreadable.update(unreadable)  # reported with the other unreadable notes
     return Outcome([part, other], share.found + from_rows(found), {**share.digests, **digests}, [rows, their_rows])
 
@@ -151,10 +171,19 @@ def _claim_chunks(job: Job, counter: Any, share: _Share) -> None:
 def _other_process(conn: Connection, job: Job, counter: Any) -> None:
     share = _Share()
     _claim_chunks(job, counter, share)
-    conn.send({rel: ident.row() for rel, ident in share.identities.items()})
+    conn.send(_pack(share.identities))
     theirs, bib_path, years = conn.recv()
-    others = {rel: Identity.from_row(row) for rel, row in theirs.items()}
+    others = _unpack(theirs)
     part = _check(job, share, Bibliography.of_years(bib_path, years), others)
-    summary = (to_rows(part.diagnostics), part.links, part.citations, part.cited)
+    summary = (to_rows(part.diagnostics), part.links, part.citations, part.cited, part.linked)
     unreadable = job.files.unreadable  # notes this process read and could not
     conn.send((summary, to_rows(share.found), share.digests, share.rows(job, part), unreadable))
+
+
+def _pack(identities: dict[str, Identity]) -> dict[str, tuple]:
+    """Identities as plain tuples for the pipe (pickled far faster than dataclasses)."""
+    return {rel: (i.title, i.aliases, i.headings, i.blocks) for rel, i in identities.items()}
+
+
+def _unpack(packed: dict[str, tuple]) -> dict[str, Identity]:
+    return {rel: Identity(*fields) for rel, fields in packed.items()}

@@ -6,6 +6,7 @@ Each note is read and scanned exactly once; everything later stages need
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -188,50 +189,39 @@ def simple_mapping(node: yaml.Node | None) -> dict | None:
     return out
 
 
-def parse_frontmatter(
-    text: str, relpath: str, index: LineIndex
-) -> tuple[dict[str, Any], dict[str, tuple[int, int]], list[WikiLink], int, list[Diagnostic]]:
-    """Return (meta, key positions, front-matter links, body line, diagnostics)."""
+@dataclass(slots=True)
+class FrontMatter:
+    """A note's front matter as parsed: the mapping, where each key sits, the wiki-links in its
+    values, the line the body starts on, and what was wrong with it (then `meta` is empty)."""
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> (line, col)
+    links: list[WikiLink] = field(default_factory=list)
+    body_line: int = 0  # 0-based
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return any(d.rule == "frontmatter-yaml" for d in self.diagnostics)
+
+
+def _refused(body_line: int, problem: Diagnostic) -> FrontMatter:
+    return FrontMatter(body_line=body_line, diagnostics=[problem])
+
+
+def parse_frontmatter(text: str, relpath: str, index: LineIndex) -> FrontMatter:
     bounds = _frontmatter_bounds(text)
     if bounds is None:
         if text.startswith("---\n") or text == "---":
-            return (
-                {},
-                {},
-                [],
-                0,
-                [
-                    diag(
-                        relpath,
-                        1,
-                        1,
-                        "frontmatter-yaml",
-                        "front matter is never closed",
-                        "end the front matter with a line '---'",
-                    )
-                ],
-            )
-        return {}, {}, [], 0, []
+            hint = "end the front matter with a line '---'"
+            return _refused(0, diag(relpath, 1, 1, "frontmatter-yaml", "front matter is never closed", hint))
+        return FrontMatter()
     start, end, body_line = bounds
     source = text[start:end]
     problem = _too_complex(source)
     if problem:
-        return (
-            {},
-            {},
-            [],
-            body_line,
-            [
-                diag(
-                    relpath,
-                    2,
-                    1,
-                    "frontmatter-yaml",
-                    problem,
-                    "front matter holds a few keys; move long content into the body",
-                )
-            ],
-        )
+        hint = "front matter holds a few keys; move long content into the body"
+        return _refused(body_line, diag(relpath, 2, 1, "frontmatter-yaml", problem, hint))
     line_base = 1  # the YAML starts on file line 2 (0-based 1)
     loader = _Loader(source)
     try:
@@ -239,38 +229,25 @@ def parse_frontmatter(
         data = simple_mapping(node)
         if data is None and node is not None:
             if "&" in source and _expanded_size(node) > MAX_FRONTMATTER_VALUES:
-                return {}, {}, [], body_line, [_alias_bomb(relpath, source)]
+                return _refused(body_line, _alias_bomb(relpath, source))
             data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = (mark.line + line_base + 1) if mark else 2
         col = (mark.column + 1) if mark else 1
         problem = (e.problem or "invalid YAML").strip()
-        return {}, {}, [], body_line, [diag(relpath, line, col, "frontmatter-yaml", f"front matter YAML: {problem}")]
+        return _refused(body_line, diag(relpath, line, col, "frontmatter-yaml", f"front matter YAML: {problem}"))
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as e:
         msg = "front matter YAML is nested too deeply" if isinstance(e, RecursionError) else f"front matter YAML: {e}"
-        return {}, {}, [], body_line, [diag(relpath, 2, 1, "frontmatter-yaml", msg)]
+        return _refused(body_line, diag(relpath, 2, 1, "frontmatter-yaml", msg))
     finally:
         loader.dispose()
     if data is None:
-        return {}, {}, [], body_line, []
+        return FrontMatter(body_line=body_line)
     if not isinstance(data, dict):
-        return (
-            {},
-            {},
-            [],
-            body_line,
-            [
-                diag(
-                    relpath,
-                    2,
-                    1,
-                    "frontmatter-schema",
-                    "front matter must be a mapping of keys to values",
-                    "write 'key: value' lines, e.g. 'title: Scaling laws'",
-                )
-            ],
-        )
+        message = "front matter must be a mapping of keys to values"
+        hint = "write 'key: value' lines, e.g. 'title: Scaling laws'"
+        return _refused(body_line, diag(relpath, 2, 1, "frontmatter-schema", message, hint))
     positions: dict[str, tuple[int, int]] = {}
     if isinstance(node, yaml.MappingNode):
         for k, _v in node.value:
@@ -288,23 +265,8 @@ def parse_frontmatter(
             else:  # folded or escaped scalar: point at the scalar itself
                 line, col = index.position(start + scalar.start_mark.index)
                 for link in find_wikilinks(value, LineIndex(value), in_frontmatter=True):
-                    links.append(
-                        WikiLink(
-                            link.raw,
-                            link.target,
-                            link.headings,
-                            link.block,
-                            link.label,
-                            link.embed,
-                            link.size,
-                            line,
-                            col,
-                            -1,
-                            -1,
-                            True,
-                        )
-                    )
-    return {str(k): v for k, v in data.items()}, positions, links, body_line, []
+                    links.append(dataclasses.replace(link, line=line, column=col, start=-1, end=-1))
+    return FrontMatter({str(k): v for k, v in data.items()}, positions, links, body_line)
 
 
 def _decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
@@ -335,23 +297,24 @@ def load_note(
     text = normalize_text(text)
     lines = text.split("\n")
     index = LineIndex(text, lines)
-    meta, positions, fm_links, body_line, fm_diags = parse_frontmatter(text, shown, index)
-    diags.extend(fm_diags)
-    found = scan(text, body_line, lines, index, math)
-    body_start = index.starts[body_line] if body_line < len(index.starts) else len(text)
+    front = parse_frontmatter(text, shown, index)
+    diags.extend(front.diagnostics)
+    found = scan(text, front.body_line, lines, index, math)
+    body_start = index.starts[front.body_line] if front.body_line < len(index.starts) else len(text)
     note = Note(
         relpath,
         text,
-        meta,
+        front.meta,
         body_start,
-        positions,
+        front.positions,
         found.headings,
         found.block_ids,
-        fm_links + found.links,
+        front.links + found.links,
         found.citations,
         found.urls,
         found.comments,
-        any(d.rule == "frontmatter-yaml" for d in fm_diags),
+        front.refused,
+        found.md_links,
     )
     return note, diags
 

@@ -37,6 +37,17 @@ class WikiLink:
 
 
 @dataclass(slots=True)
+class MdLink:
+    """One Markdown link `[text](dest)`, image `![alt](dest)` or reference definition `[r]: dest`,
+    with a destination inside the site (not `https:`, `mailto:` and the like)."""
+
+    dest: str  # as written, without angle brackets
+    image: bool
+    line: int
+    column: int  # of the destination's first character
+
+
+@dataclass(slots=True)
 class CiteItem:
     key: str
     prefix: str
@@ -71,6 +82,7 @@ class Note:
     urls: list[tuple[str, int, int]] = field(default_factory=list)  # (url, line, column)
     comments: list[tuple[int, int]] = field(default_factory=list)  # Obsidian `%%` comments: not published
     frontmatter_refused: bool = False  # its front matter did not parse, or was refused unparsed
+    md_links: list[MdLink] = field(default_factory=list)
 
     @property
     def stem(self) -> str:
@@ -140,21 +152,35 @@ class Identity:
 
     @staticmethod
     def from_row(row: Any) -> Identity:
-        """The inverse of `row`; raises ValueError on anything else."""
+        """The inverse of `row`; raises ValueError on anything else (see `check_row`)."""
+        Identity.check_row(row)
         title, aliases, headings, blocks = row
-        if not isinstance(title, str) or not _strs(aliases) or not _strs(blocks) or not isinstance(headings, list):
+        return Identity(title, tuple(aliases), tuple((text, level) for text, level in headings), tuple(blocks))
+
+    @staticmethod
+    def check_row(row: Any) -> None:
+        """Raise ValueError unless `row` is an identity's `row()`."""
+        if not isinstance(row, list) or len(row) != 4:
             raise ValueError("malformed identity")
-        pairs = []
+        title, aliases, headings, blocks = row
+        if not (isinstance(title, str) and is_str_list(aliases) and is_str_list(blocks) and isinstance(headings, list)):
+            raise ValueError("malformed identity")
         for heading in headings:
-            text, level = heading
-            if not isinstance(text, str) or type(level) is not int:
+            if not (isinstance(heading, list) and len(heading) == 2):
                 raise ValueError("malformed heading")
-            pairs.append((text, level))
-        return Identity(title, tuple(aliases), tuple(pairs), tuple(blocks))
+            if not isinstance(heading[0], str) or type(heading[1]) is not int:
+                raise ValueError("malformed heading")
 
 
-def _strs(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+def is_str_list(value: Any) -> bool:
+    """A list of strings (checked at C speed: decoding a cache checks hundreds of thousands)."""
+    if not isinstance(value, list):
+        return False
+    try:
+        "".join(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _str_list(value: Any) -> list[str]:

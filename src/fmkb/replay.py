@@ -51,15 +51,17 @@ class Plan:
         diagnostics: list[Diagnostic] = []
         found: list[Diagnostic] = []
         cited: dict[str, list[str]] = {}
+        linked: set[str] = set()
         links = citations = 0
         for rel, rec in self.kept.items():
+            linked.update(rec.result.targets)
             diagnostics.extend(rec.result.diagnostics)
             found.extend(rec.shown_diagnostics)
             links += rec.result.links
             citations += rec.result.citations
             for key in rec.result.cited:
                 cited.setdefault(key, []).append(rel)
-        return NotesResult(diagnostics, links, citations, cited, {}), found
+        return NotesResult(diagnostics, links, citations, cited, {}, linked), found
 
 
 class NoReplay:
@@ -163,4 +165,5 @@ def fingerprint(settings: Settings, prefix: str) -> list:
         sorted(settings.allow_files),
         str(getattr(settings.exclude_docs, "patterns", settings.exclude_docs)),
         settings.shown(settings.bibliography),
+        settings.rules.fingerprint(),
     ]

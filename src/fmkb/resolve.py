@@ -11,9 +11,10 @@ import difflib
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .model import Citation, CiteItem, Heading, Note, WikiLink
+from .model import Citation, CiteItem, Heading, MdLink, Note, WikiLink
 from .scan import looks_like_key
 
 
@@ -270,3 +271,75 @@ def nearest_keys(key: str, bib_keys, n: int = 3) -> list[str]:
         if key.casefold() in folded:
             close = [folded[key.casefold()]]
     return close
+
+
+MD_PAGE_IDS = ("fmkb-references", "fmkb-backlinks")  # anchors fmkb adds to every page with those blocks
+
+
+def md_target(source: str, dest: str) -> tuple[str, str] | None:
+    """(path in the vault, anchor) that a Markdown link from note `source` names, resolved as
+    MkDocs resolves it: relative to the note's folder, or from the notes folder when it starts
+    with '/'; percent-escapes decoded. None when it climbs out of the vault; a path of ""
+    is the note itself (a link to an anchor only)."""
+    from urllib.parse import unquote
+
+    path, _, anchor = dest.partition("#")
+    path = unquote(path.partition("?")[0])
+    if not path:
+        return source, anchor
+    base = "" if path.startswith("/") else posixpath.dirname(source)
+    target = posixpath.normpath(posixpath.join(base, path.lstrip("/")))
+    if _escapes(target):
+        return None
+    if target == ".":
+        target = ""
+    if path.endswith("/") or not target:
+        target = posixpath.join(target, "index.md")
+    return target, anchor
+
+
+def check_md_link(
+    ix: Index, source: Note, link: MdLink, anchors: Callable[[Note], list[str]]
+) -> tuple[Resolution, LinkProblem | None]:
+    """Resolve a Markdown link or image to a note or attachment, then its anchor.
+
+    `anchors` gives a note's anchors as its page has them (the toc extension's heading ids)."""
+    kind = "image" if link.image else "link"
+    found = md_target(source.path, link.dest)
+    if found is None:
+        message = f"Markdown {kind} '{link.dest}' points outside the vault"
+        hint = "link to a note or file inside the notes folder"
+        return Resolution(rule="md-link-outside-vault"), LinkProblem("md-link-outside-vault", message, hint)
+    target, anchor = found
+    missing = "md-image-missing" if link.image else "md-link-unresolved"
+    if link.image or not target.lower().endswith(".md"):
+        same = ix.files.get(_fold(target), [])
+        if target in same:
+            return Resolution(file=target), None
+        hint = f"write '{_relative(source.path, same[0])}'" if same else "fix the path, or add the file"
+        message = f"Markdown {kind} '{link.dest}' names no file ({target})"
+        return Resolution(rule=missing), LinkProblem(missing, message, hint)
+    key = _fold(_strip_md(target))
+    notes = ix.by_path.get(key, [])
+    note = next((n for n in notes if n.path == target), None)
+    if note is None:
+        if notes:  # the name differs only in case: MkDocs (and a case-sensitive disk) will not find it
+            hint = f"write '{_relative(source.path, notes[0].path)}'"
+        else:
+            close = close_matches(_fold(posixpath.basename(_strip_md(target))), ix.display, n=1, cutoff=0.75)
+            hint = f"did you mean [[{ix.display[close[0]]}]]?" if close else "fix the path, or create the note"
+        message = f"Markdown {kind} '{link.dest}' names no note ({target})"
+        return Resolution(rule=missing, keys=(key,)), LinkProblem(missing, message, hint)
+    res = Resolution(note=note, keys=(key,))
+    if anchor:
+        ids = anchors(note)
+        if anchor not in ids and anchor not in MD_PAGE_IDS:
+            close = difflib.get_close_matches(anchor, ids, n=1)
+            hint = f"did you mean '#{close[0]}'?" if close else "link to one of the page's headings"
+            message = f"Markdown {kind} '{link.dest}': {note.path} has no anchor '#{anchor}'"
+            return res, LinkProblem("md-link-anchor", message, hint)
+    return res, None
+
+
+def _relative(source: str, target: str) -> str:
+    return posixpath.relpath(target, posixpath.dirname(source) or ".")

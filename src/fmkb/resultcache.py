@@ -33,10 +33,10 @@ from .bibcache import store
 from .check import NoteResult
 from .diagnostics import Diagnostic, from_rows, to_rows
 from .load import digest_bytes
-from .model import Identity
+from .model import Identity, is_str_list
 from .resolve import index_keys
 
-FORMAT = 4
+FORMAT = 5
 
 
 @dataclass(slots=True)
@@ -44,16 +44,20 @@ class Record:
     """One note as the cache remembers it."""
 
     digest: str  # of the note's bytes
-    identity: Identity
+    identity_row: list  # `Identity.row()`: decoded only when the note's identity is asked for
     identity_digest: str
     result: NoteResult
     shown_diagnostics: list[Diagnostic]  # found while reading it (front matter, encoding)
+
+    @property
+    def identity(self) -> Identity:
+        return Identity.from_row(self.identity_row)
 
     def row(self) -> list:
         r = self.result
         return [
             self.digest,
-            self.identity.row(),
+            self.identity_row,
             self.identity_digest,
             to_rows(r.diagnostics),
             r.links,
@@ -64,6 +68,7 @@ class Record:
             r.unresolved,
             r.bib_keys,
             r.bib_hints,
+            r.targets,
         ]
 
     @staticmethod
@@ -71,21 +76,32 @@ class Record:
         """The one decoder of a cached row: every field checked; None for anything else (the
         note is then checked again)."""
         try:
-            digest, ident, ident_digest, diags, links, cites, cited, shown, keys, unresolved, bib_keys, hints = row
+            (
+                digest,
+                ident,
+                ident_digest,
+                diags,
+                links,
+                cites,
+                cited,
+                shown,
+                keys,
+                unresolved,
+                bib_keys,
+                hints,
+                targets,
+            ) = row
             if not (isinstance(digest, str) and isinstance(ident_digest, str)):
                 return None
             if not (type(links) is int and type(cites) is int and type(unresolved) is bool and type(hints) is bool):
                 return None
-            if not all(_strs(x) for x in (cited, keys, bib_keys)):
+            if not (is_str_list(cited) and is_str_list(keys) and is_str_list(bib_keys) and is_str_list(targets)):
                 return None
-            result = NoteResult(from_rows(diags), links, cites, cited, keys, unresolved, bib_keys, hints)
-            return Record(digest, Identity.from_row(ident), ident_digest, result, from_rows(shown))
+            result = NoteResult(from_rows(diags), links, cites, cited, keys, unresolved, bib_keys, hints, targets)
+            Identity.check_row(ident)
+            return Record(digest, ident, ident_digest, result, from_rows(shown))
         except (ValueError, TypeError):
             return None
-
-
-def _strs(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def identity_digest(ident: Identity) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .model import Citation, CiteItem, Heading, WikiLink
+from .model import Citation, CiteItem, Heading, MdLink, WikiLink
 
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
 _ATX_OPEN = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)")
@@ -70,6 +70,7 @@ class Scan:
     citations: list[Citation]
     urls: list[tuple[str, int, int]]  # (url, line, column) of external http(s) links
     comments: list[tuple[int, int]]  # (start, end) of each Obsidian `%%` comment: not published
+    md_links: list[MdLink] = field(default_factory=list)  # Markdown links and images inside the site
 
 
 _EXTERNAL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+")
@@ -511,4 +512,68 @@ def scan(
     if links:
         masked = blank_spans(masked, [(link.start, link.end) for link in links])
     citations = find_citations(masked, text, index)
-    return Scan(headings, block_ids, links, citations, find_urls(masked, index), comments)
+    md_links = find_md_links(masked, index) if "](" in masked or "]:" in masked else []
+    return Scan(headings, block_ids, links, citations, find_urls(masked, index), comments, md_links)
+
+
+_BRACKET_OR_BREAK = re.compile(r"[\[\]]|\n[ \t]*\n")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*(<[^>\n]*>|\S+)", re.M)
+_EXTERNAL_DEST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|//")
+# `](` before a destination that has no scheme: a link that may name a file of the site
+_SITE_DEST = re.compile(r"\]\([ \t]*<?(?![A-Za-z][A-Za-z0-9+.-]*:|//)[^\s)>]")
+_DEST_ANGLE = re.compile(r"[ \t]*<([^<>\n]*)>")
+_DEST_BARE = re.compile(r"[ \t]*((?:[^\s()]|\([^\s()]*\))+)")
+
+
+def find_md_links(masked: str, index: LineIndex) -> list[MdLink]:
+    """Markdown links, images and reference definitions whose destination is inside the site.
+
+    One pass over the brackets of `masked` (code, math, comments and wiki-links blanked): an
+    opener stack, emptied at a blank line (a link never spans paragraphs); a `](` after a
+    matched opener starts a destination, read as Python-Markdown reads it (`<...>`, or a run
+    without spaces and with balanced parentheses). Linear: each destination is read once and
+    the pass resumes after it."""
+    out: list[MdLink] = []
+    openers: list[int] = []
+    resume = 0
+    inline = _SITE_DEST.search(masked) is not None  # most links go to the web: then no pass at all
+    for m in _BRACKET_OR_BREAK.finditer(masked) if inline else ():
+        at = m.start()
+        if at < resume:
+            continue
+        ch = m.group()
+        if ch == "[":
+            if not (at and masked[at - 1] == "\\"):
+                openers.append(at)
+        elif ch == "]":
+            if not openers or (at and masked[at - 1] == "\\"):
+                continue
+            opener = openers.pop()
+            if masked.startswith("(", at + 1):
+                found = _destination(masked, at + 2)
+                if found is not None:
+                    start, dest, resume = found
+                    image = opener > 0 and masked[opener - 1] == "!"
+                    _add_md_link(out, dest, image, start, index)
+                    openers.clear()  # a link's text holds no other link
+        else:
+            openers.clear()
+    if "]:" in masked:
+        for m in _DEFINITION.finditer(masked):
+            dest = m.group(1)
+            _add_md_link(out, dest[1:-1] if dest.startswith("<") else dest, False, m.start(1), index)
+        out.sort(key=lambda link: (link.line, link.column))
+    return out
+
+
+def _destination(s: str, i: int) -> tuple[int, str, int] | None:
+    """(offset, destination, end) of the destination starting at or after `i`, or None."""
+    m = _DEST_ANGLE.match(s, i) or _DEST_BARE.match(s, i)
+    return None if m is None else (m.start(1), m.group(1), m.end())
+
+
+def _add_md_link(out: list[MdLink], dest: str, image: bool, start: int, index: LineIndex) -> None:
+    if not dest or _EXTERNAL_DEST.match(dest):
+        return  # a URL with a scheme (https:, mailto:) or a network path: not a file of the site
+    line, col = index.position(start)
+    out.append(MdLink(dest, image, line, col))

@@ -9,7 +9,8 @@ def test_yaml_error_reported_at_real_line_and_column(vault):
     root = vault({"a.md": "---\ntitle: ok\ntags: [a, b\n---\nbody\n"})
     (d,) = diags(root)
     assert d.rule == "frontmatter-yaml"
-    assert (d.line, d.column) == (4, 1)
+    assert (d.line, d.column) == (3, 7)  # where the list opens
+    assert "not closed" in d.message and "]" in (d.hint or "")
 
 
 def test_yaml_tab_error_line(vault):

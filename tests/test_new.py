@@ -247,7 +247,8 @@ def test_new_concept_refuses_to_overwrite(repo, run):
 
 
 def _kill_run(repo, signum, delay):
-    """Start `fmkb new paper` in a child process and send it a signal after `delay` seconds."""
+    """Start `fmkb new paper` in a child process and send it a signal after `delay` seconds
+    (unless it has finished by then)."""
     import signal as _signal  # noqa: F401
     import subprocess
     import sys
@@ -258,8 +259,10 @@ def _kill_run(repo, signum, delay):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(delay)
-    proc.send_signal(signum)
+    try:
+        proc.wait(timeout=delay)  # done before the moment came: nothing to kill
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signum)
     proc.communicate(timeout=30)
     return proc.returncode
 
@@ -278,8 +281,14 @@ def test_killed_mid_run_never_leaves_a_damaged_file(repo, httpserver, signame):
     note = repo / "notes" / "papers" / "Training language models to follow instructions with human feedback.md"
     original = bib.read_bytes()
     outcomes = set()
-    for i in range(6):  # from before the imports finish to after the command is done
-        _kill_run(repo, getattr(_signal, signame), 0.2 + i * 0.27)
+    started = time.monotonic()
+    _kill_run(repo, getattr(_signal, signame), 60)  # a whole run, to learn how long one takes here
+    whole = time.monotonic() - started
+    assert note.exists()
+    note.unlink()
+    bib.write_bytes(original)
+    for i in range(6):  # from before the imports finish to after the command is done, as this machine runs
+        _kill_run(repo, getattr(_signal, signame), whole * (0.1 + i * 0.22))
         now = bib.read_bytes()
         assert now == original or (now.startswith(original) and now.rstrip().endswith(b"}"))
         if note.exists():

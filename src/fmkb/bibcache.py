@@ -32,6 +32,7 @@ def to_json(bib: Bibliography, digest: str) -> str:
             "path": bib.path,
             "entries": [[e.key, e.type, e.fields, e.line, e.field_lines] for e in bib.entries.values()],
             "diagnostics": to_rows(bib.diagnostics),
+            "unparsed": bib.unparsed,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -61,6 +62,9 @@ def from_json(text: str, digest: str) -> Bibliography | None:
                 return None
             bib.entries[key] = BibEntry(key, typ, dict(fields), line, dict(field_lines))
         bib.diagnostics.extend(from_rows(data["diagnostics"]))
+        if not _str_map(data["unparsed"], int):
+            return None
+        bib.unparsed.update(data["unparsed"])
         return bib
     except (ValueError, KeyError, TypeError):
         return None  # unreadable or foreign: parse again

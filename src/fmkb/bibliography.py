@@ -19,6 +19,7 @@ from bibtexparser import model as bibmodel
 
 from .diagnostics import Diagnostic, diag
 from .identifiers import is_arxiv, is_doi, without_version
+from .resolve import nearest_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Bibliography:
     path: str  # as shown in diagnostics
     entries: dict[str, BibEntry] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    unparsed: dict[str, int] = field(default_factory=dict)  # key -> line of an entry that did not parse
 
     def arxiv_ids(self) -> dict[str, str]:
         """arXiv id (no version) -> key, for spotting papers already present."""
@@ -46,15 +48,36 @@ class Bibliography:
         return out
 
     def years(self) -> dict[str, str | None]:
-        """Each key's year: all that checking a note reads of an entry (the check cache keeps it,
-        and a second process gets only this)."""
-        return {key: e.fields.get("year") for key, e in self.entries.items()}
+        """All that checking a note reads of the bibliography: each key's year, and the line of
+        each entry that did not parse (the check cache keeps this; a second process gets only it)."""
+        out = {key: e.fields.get("year") for key, e in self.entries.items()}
+        for key, line in self.unparsed.items():
+            out.setdefault(key, f"{_UNPARSED}{line}")
+        return out
 
     @staticmethod
     def of_years(path: str, years: dict[str, str | None]) -> Bibliography:
-        """A bibliography with only keys and years: enough to check notes against."""
-        entries = {key: BibEntry(key, "", {} if year is None else {"year": year}, 0, {}) for key, year in years.items()}
-        return Bibliography(path, entries)
+        """A bibliography with only keys and years (see `years`): enough to check notes against."""
+        bib = Bibliography(path)
+        for key, year in years.items():
+            if year is not None and year.startswith(_UNPARSED):
+                bib.unparsed[key] = int(year[len(_UNPARSED) :])
+            else:
+                bib.entries[key] = BibEntry(key, "", {} if year is None else {"year": year}, 0, {})
+        return bib
+
+    def unknown_key(self, key: str) -> tuple[str, str | None]:
+        """What to say of a key that is not an entry: (why, hint). A key whose entry did not parse
+        is reported as such, with no guess at another key."""
+        line = self.unparsed.get(key)
+        if line is not None:
+            return (
+                f"its entry at {self.path}:{line} could not be parsed",
+                f"fix the syntax error reported at {self.path}:{line} first",
+            )
+        close = nearest_keys(key, self.entries)
+        hint = f"did you mean @{' or @'.join(close)}?" if close else f"add an entry '{key}' to {self.path}"
+        return f"it is not in {self.path}", hint
 
     def dois(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -203,16 +226,11 @@ def parse_bibliography(text: str, shown_path: str) -> Bibliography:
             err = getattr(block, "error", None)
             err_lines = str(getattr(err, "abort_reason", None) or err or "").strip().splitlines()
             reason = err_lines[-1].strip() if err_lines else "the block is incomplete"
-            d.append(
-                diag(
-                    shown_path,
-                    line,
-                    1,
-                    "bib-syntax",
-                    f"bib block does not parse: {reason}",
-                    "check braces, quotes and the commas between fields",
-                )
-            )
+            raw_text = getattr(block, "raw", "") or ""
+            for m in _ENTRY_KEY.finditer(raw_text):
+                bib.unparsed.setdefault(m.group(1), line + raw_text.count("\n", 0, m.start()))
+            message = f"bib block does not parse: {reason}"
+            d.append(diag(shown_path, line, 1, "bib-syntax", message, _syntax_hint(reason)))
     seen_fold: dict[str, BibEntry] = {}
     ids: dict[str, BibEntry] = {}
     for raw in sorted(raw_entries, key=lambda r: r.start_line or 0):
@@ -265,12 +283,29 @@ def parse_bibliography(text: str, shown_path: str) -> Bibliography:
     return bib
 
 
+_UNPARSED = "\x00unparsed:"  # marks, in `Bibliography.years`, a key whose entry did not parse
+_ENTRY_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^\s,{}()\"#%'=]+)\s*,")
+_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(.+)", re.I)
+
+
+def _syntax_hint(reason: str) -> str:
+    """A plain-language hint for what bibtexparser reports."""
+    if "Unexpected block start" in reason or "closing" in reason:
+        return "a brace or quote is not closed: each '{' needs its '}', and the entry ends with '}' before the next '@'"
+    if "Expected" in reason and "," in reason:
+        return "put a comma after the key and between fields: @article{key, title = {...}, year = {2020}}"
+    return "check braces, quotes and the commas between fields"
+
+
 def arxiv_id(entry: BibEntry) -> str | None:
+    """The entry's arXiv id, from `eprint` (with an arXiv prefix, or none) or from an arXiv DOI
+    (10.48550/arXiv.ID): two entries with either are the same work."""
     eprint = entry.fields.get("eprint", "").strip()
     prefix = (entry.fields.get("archiveprefix") or entry.fields.get("eprinttype") or "arxiv").lower()
-    if not eprint or prefix != "arxiv":
-        return None
-    return without_version(eprint)
+    if eprint and prefix == "arxiv":
+        return without_version(eprint)
+    m = _ARXIV_DOI.fullmatch(entry.fields.get("doi", "").strip())
+    return without_version(m.group(1)) if m else None
 
 
 def _check_entry(e: bibmodel.Entry, macros: dict[str, str], path: str, d: list[Diagnostic]) -> BibEntry:

@@ -13,7 +13,7 @@ from .model import Note
 from .policy import RulePolicy
 from .publish import HeadingIds, note_html, renderer_failure, too_complex
 from .render import BibView, PageContext, block_anchor
-from .resolve import Index, check_link, check_md_link, cited_items, nearest_keys
+from .resolve import Index, check_link, check_md_link, cited_items
 from .sanitize import Policy, markup_in_text, unsafe_parts
 from .scan import LineIndex
 from .schema import check_frontmatter, frontmatter_bib_keys
@@ -211,18 +211,8 @@ def check_note(
                     counted.add(item.key)
                     cited.append(item.key)
                 continue
-            close = nearest_keys(item.key, keys)
-            hint = f"did you mean @{' or @'.join(close)}?" if close else f"add an entry '{item.key}' to {bib.path}"
-            out.append(
-                diag(
-                    shown,
-                    item.line,
-                    item.column,
-                    "cite-unknown",
-                    f"citation key '@{item.key}' is not in {bib.path}",
-                    hint,
-                )
-            )
+            why, hint = bib.unknown_key(item.key)
+            out.append(diag(shown, item.line, item.column, "cite-unknown", f"citation key '@{item.key}': {why}", hint))
     out.extend(note_rules(note, shown, targets, rules))
     diagnostics = [*check_frontmatter(note, shown, bib), *out]
     bib_keys = {item.key for citation in note.citations for item in citation.items}

@@ -100,8 +100,14 @@ def from_rows(rows: list) -> list[Diagnostic]:
     ]
 
 
+# Problems that cause others: listed first, so a reader fixes the cause before its consequences
+# (an entry that does not parse makes every citation of it unknown).
+ROOT_CAUSES = frozenset({"bib-syntax", "file-unreadable"})
+
+
 def sort_key(d: Diagnostic) -> tuple:
-    return (d.path, d.line, d.column, d.rule, d.message)
+    """Root causes first, then by place."""
+    return (d.rule not in ROOT_CAUSES, d.path, d.line, d.column, d.rule, d.message)
 
 
 @dataclass(frozen=True, slots=True)

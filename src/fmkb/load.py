@@ -205,6 +205,37 @@ class FrontMatter:
         return any(d.rule == "frontmatter-yaml" for d in self.diagnostics)
 
 
+def yaml_explained(problem: str, context: str, source: str, line: int) -> tuple[str, str]:
+    """PyYAML's complaint in plain words, with the likely fix: (message, hint). `line` is the
+    0-based line of the YAML `source` it points at."""
+    lines = source.split("\n")
+    here = lines[line] if line < len(lines) else ""
+    before = next((s for s in reversed(lines[:line]) if s.strip()), "")
+    said = f"(YAML: {problem})"
+    if "tab character" in problem or "'\\t'" in problem:
+        return f"front matter is indented with a tab {said}", "indent with spaces: YAML does not allow tabs"
+    if "quoted scalar" in context:
+        return f"a quote is opened and never closed {said}", "close the quote, or remove it"
+    if "flow sequence" in context or "flow mapping" in context:
+        hint = "close it with ']' or '}', and quote items that hold ',' or ':'"
+        return f"a [list] or {{mapping}} is not closed {said}", hint
+    if "mapping values are not allowed" in problem:
+        if before and ":" not in before and not before.lstrip().startswith(("-", "#")):
+            hint = f"add a colon: '{before.strip()}: ...', or join the lines"
+            return f"the line before is not 'key: value' {said}", hint
+        if here[: len(here) - len(here.lstrip())]:
+            return f"this line is indented, but the key above takes no nested keys {said}", "start the key in column 1"
+        return (
+            f"a value contains ': ' and is not quoted {said}",
+            f'quote the value: {here.split(":", 1)[0].strip()}: "{here.split(":", 1)[-1].strip()}"',
+        )
+    if "could not find expected ':'" in problem or "expected <document start>" in problem:
+        return f"a line is not 'key: value' {said}", "write each line as 'key: value', keys starting in column 1"
+    if "block end" in problem or "expected key" in problem:
+        return f"the indentation does not line up {said}", "line up the keys: each top-level key starts in column 1"
+    return f"front matter YAML: {problem}", "check the quotes, colons and indentation of the front matter"
+
+
 def _refused(body_line: int, problem: Diagnostic) -> FrontMatter:
     return FrontMatter(body_line=body_line, diagnostics=[problem])
 
@@ -232,11 +263,13 @@ def parse_frontmatter(text: str, relpath: str, index: LineIndex) -> FrontMatter:
                 return _refused(body_line, _alias_bomb(relpath, source))
             data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
+        opened = e.context and ("quoted scalar" in e.context or "flow" in e.context)
+        mark = (e.context_mark if opened else None) or e.problem_mark or e.context_mark  # where it opened
         line = (mark.line + line_base + 1) if mark else 2
         col = (mark.column + 1) if mark else 1
         problem = (e.problem or "invalid YAML").strip()
-        return _refused(body_line, diag(relpath, line, col, "frontmatter-yaml", f"front matter YAML: {problem}"))
+        message, hint = yaml_explained(problem, e.context or "", source, mark.line if mark else 0)
+        return _refused(body_line, diag(relpath, line, col, "frontmatter-yaml", message, hint))
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as e:
         msg = "front matter YAML is nested too deeply" if isinstance(e, RecursionError) else f"front matter YAML: {e}"
         return _refused(body_line, diag(relpath, 2, 1, "frontmatter-yaml", msg))
@@ -249,10 +282,15 @@ def parse_frontmatter(text: str, relpath: str, index: LineIndex) -> FrontMatter:
         hint = "write 'key: value' lines, e.g. 'title: Scaling laws'"
         return _refused(body_line, diag(relpath, 2, 1, "frontmatter-schema", message, hint))
     positions: dict[str, tuple[int, int]] = {}
+    repeated: list[Diagnostic] = []
     if isinstance(node, yaml.MappingNode):
         for k, _v in node.value:
             if isinstance(k, yaml.ScalarNode):
-                positions.setdefault(str(k.value), (k.start_mark.line + line_base + 1, k.start_mark.column + 1))
+                at = (k.start_mark.line + line_base + 1, k.start_mark.column + 1)
+                first = positions.setdefault(str(k.value), at)
+                if first != at:  # YAML forbids it; PyYAML keeps the last value without a word
+                    message = f"key '{k.value}' appears twice (first on line {first[0]}); only this value is used"
+                    repeated.append(diag(relpath, *at, "frontmatter-schema", message, "keep one of the two lines"))
     links: list[WikiLink] = []
     if "[[" in source:
         for scalar in _walk_scalars(node, set()) if node is not None else ():
@@ -266,7 +304,7 @@ def parse_frontmatter(text: str, relpath: str, index: LineIndex) -> FrontMatter:
                 line, col = index.position(start + scalar.start_mark.index)
                 for link in find_wikilinks(value, LineIndex(value), in_frontmatter=True):
                     links.append(dataclasses.replace(link, line=line, column=col, start=-1, end=-1))
-    return FrontMatter({str(k): v for k, v in data.items()}, positions, links, body_line)
+    return FrontMatter({str(k): v for k, v in data.items()}, positions, links, body_line, repeated)
 
 
 def _decode(raw: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:

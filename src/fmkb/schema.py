@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 from .bibliography import Bibliography
 from .diagnostics import Diagnostic, diag
 from .model import Note
-from .resolve import close_matches, nearest_keys
+from .resolve import close_matches
 
 KINDS = ("paper", "model", "concept", "resource", "page")
 
@@ -197,20 +198,19 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
         problem = spec.check(value)
         if problem:
             line, col = at(key)
-            out.append(
-                diag(
-                    shown,
-                    line,
-                    col,
-                    "frontmatter-schema",
-                    f"'{key}' {problem}",
-                    f"for example: {spec.example}" if spec.example else None,
-                )
-            )
+            fix = f"for example: {spec.example}" if spec.example else None
+            if key == "kind" and isinstance(value, str):
+                kinds = difflib.get_close_matches(value.strip().lower(), KINDS, n=1, cutoff=0.6)
+                fix = f"did you mean 'kind: {kinds[0]}'?" if kinds else fix
+            out.append(diag(shown, line, col, "frontmatter-schema", f"'{key}' {problem}", fix))
     if kind is None:
         return out
     for spec in FIELDS:
         if kind in spec.required_for and spec.name not in meta:
+            example = spec.example
+            if spec.name == "cite":  # the entry whose title is the note's
+                titled = _entry_titled(note.title, bib)
+                example = f"cite: {titled}" if titled else example
             out.append(
                 diag(
                     shown,
@@ -218,7 +218,7 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
                     1,
                     "frontmatter-schema",
                     f"a note of kind '{kind}' needs '{spec.name}'",
-                    f"add a line: {spec.example}",
+                    f"add a line: {example}",
                 )
             )
     if kind == "paper":
@@ -227,22 +227,20 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
         paper = meta.get("paper")
         if isinstance(paper, str) and paper not in bib.entries:
             line, col = at("paper")
-            out.append(
-                diag(
-                    shown,
-                    line,
-                    col,
-                    "paper-cite",
-                    f"'paper: {paper}' is not a key in {bib.path}",
-                    _nearest_key(paper, bib),
-                )
-            )
+            why, fix = bib.unknown_key(paper)
+            out.append(diag(shown, line, col, "paper-cite", f"'paper: {paper}': {why}", fix))
     return out
 
 
-def _nearest_key(key: str, bib: Bibliography) -> str | None:
-    close = nearest_keys(key, bib.entries)
-    return f"did you mean {' or '.join(close)}?" if close else None
+def _entry_titled(title: str, bib: Bibliography) -> str | None:
+    """The key of the one entry whose title is `title` (case, braces and punctuation aside)."""
+    wanted = _plain_title(title)
+    found = [key for key, e in bib.entries.items() if _plain_title(e.fields.get("title", "")) == wanted]
+    return found[0] if len(found) == 1 else None
+
+
+def _plain_title(title: str) -> str:
+    return " ".join(re.sub(r"[{}\\\W_]+", " ", title).casefold().split())
 
 
 def _check_paper(note: Note, shown: str, bib: Bibliography, at) -> list[Diagnostic]:
@@ -252,9 +250,8 @@ def _check_paper(note: Note, shown: str, bib: Bibliography, at) -> list[Diagnost
     entry = bib.entries.get(key)
     if entry is None:
         line, col = at("cite")
-        return [
-            diag(shown, line, col, "paper-cite", f"'cite: {key}' is not a key in {bib.path}", _nearest_key(key, bib))
-        ]
+        why, hint = bib.unknown_key(key)
+        return [diag(shown, line, col, "paper-cite", f"'cite: {key}': {why}", hint)]
     year = note.meta.get("year")
     bib_year = entry.fields.get("year", "").strip()
     if isinstance(year, int) and bib_year.isdigit() and int(bib_year) != year:

@@ -61,9 +61,21 @@ def test_warnings_pass_unless_strict(vault, run):
     assert run(root, "check", "--strict")[0] == 1
 
 
-def test_missing_mkdocs_yml_exits_two(tmp_path, run):
-    code, out, err = run(tmp_path, "check")
+def test_a_missing_config_file_exits_two(tmp_path, run):
+    code, out, err = run(tmp_path, "-f", "nowhere/mkdocs.yml", "check")
     assert code == 2 and "mkdocs.yml" in err and "Traceback" not in err
+
+
+def test_new_outside_a_project_exits_two(tmp_path, run):
+    code, out, err = run(tmp_path, "new", "concept", "X")
+    assert code == 2 and "no mkdocs.yml" in err and not list(tmp_path.iterdir())
+
+
+def test_version(run, tmp_path):
+    from fmkb import __version__
+
+    code, out, _ = run(tmp_path, "--version")
+    assert code == 0 and out.strip() == f"fmkb {__version__}"
 
 
 def test_missing_bibliography_exits_two(vault, run, tmp_path):

@@ -145,7 +145,7 @@ class BibSource:
 
     def aside(self) -> None:
         """Start parsing on the other core, when the file is large and not in the cache."""
-        if self._got is not None or self._worker is not None or self._memo or not can_fork():
+        if self._got is not None or self._worker is not None or self._memo or not self.path or not can_fork():
             return
         if os.path.getsize(self.path) < PARALLEL_BIB_BYTES or is_cached(self.cache_dir, digest_of(self.path)):
             return
@@ -178,6 +178,9 @@ class BibSource:
         return bib, digest
 
     def _lookup(self) -> tuple[Bibliography, str]:
+        if not self.path:  # a bare vault without a bibliography
+            self._json = ""
+            return Bibliography(""), "none"
         with open(self.path, "rb") as fh:
             raw = fh.read()
         digest = hashlib.sha256(raw).hexdigest()

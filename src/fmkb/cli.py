@@ -9,7 +9,8 @@ import os
 import signal
 import sys
 
-from .config import ConfigError, load_settings
+from . import __version__
+from .config import ConfigError, Settings, bare_vault_settings, find_project, load_settings
 from .diagnostics import RENDERERS, summarize
 
 
@@ -20,7 +21,7 @@ def _check(args: argparse.Namespace) -> int:
     # them all (a fifth of a second at 10,000 notes) and free nothing. The process exits soon.
     gc.disable()
 
-    settings = load_settings(args.config_file)
+    settings = _project(args, getattr(args, "path", None))
     if args.no_cache:
         settings = dataclasses.replace(settings, cache_dir="")
     if args.external:  # it reads every note's URLs: the full pass
@@ -39,6 +40,19 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
+def _project(args: argparse.Namespace, path: str | None = None) -> Settings:
+    """The project to work on: `-f mkdocs.yml` if given; else the mkdocs.yml in PATH (default
+    the current folder) or its nearest parent; else, for `check`, PATH as a bare vault."""
+    if args.config_file:
+        return load_settings(args.config_file)
+    config = find_project(path or ".")
+    if config is not None:
+        return load_settings(config)
+    if args.command == "check":
+        return bare_vault_settings(path or ".")
+    raise ConfigError("no mkdocs.yml here or in a parent folder: run fmkb inside the project, or pass -f")
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt
 
@@ -46,7 +60,7 @@ def _terminate(signum, frame):
 def _new(args: argparse.Namespace) -> int:
     from .new import NewError, new_paper, new_plain, offline_help
 
-    settings = load_settings(args.config_file)
+    settings = _project(args)
     # SIGTERM (CI cancelling a job, `kill`) unwinds like Ctrl-C, so a half-done `new` is rolled back
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -75,9 +89,17 @@ def _new(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fmkb", description="Foundation Model Knowledge Base tools.")
-    parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="path to mkdocs.yml (default: %(default)s)")
+    parser.add_argument("--version", action="version", version=f"fmkb {__version__}")
+    parser.add_argument(
+        "-f", "--config-file", help="path to mkdocs.yml (default: the one in the current folder or a parent)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="check notes, wiki-links, citations, front matter and references.bib")
+    p.add_argument(
+        "path",
+        nargs="?",
+        help="the project (or a folder in it) or, without mkdocs.yml, a bare vault to check (default: .)",
+    )
     p.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
     p.add_argument("--external", action="store_true", help="also check that external http(s) links are alive")

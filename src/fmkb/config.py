@@ -292,7 +292,7 @@ class MarkdownSetup:
 class Settings:
     root: str  # the folder holding mkdocs.yml: paths in diagnostics are relative to it
     docs_dir: str  # absolute
-    bibliography: str  # absolute
+    bibliography: str  # absolute; "" for a bare vault without one (citations are then not checked)
     cache_dir: str  # absolute; "" when caching is off
     network: Network
     allow_html: frozenset[str]
@@ -302,8 +302,8 @@ class Settings:
     rules: RulePolicy
 
     def shown(self, path: str) -> str:
-        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
-        return rel
+        """`path` as diagnostics show it: relative to the project."""
+        return os.path.relpath(path, self.root).replace(os.sep, "/") if path else ""
 
 
 def _inside(root: str, path: str) -> bool:
@@ -380,3 +380,51 @@ def load_settings(config_file: str = "mkdocs.yml") -> Settings:
         raise ConfigError(f"{config_file}: the fmkb plugin is not enabled (add '- fmkb' under plugins:)")
     setup = MarkdownSetup.of(cfg["markdown_extensions"], cfg["mdx_configs"])
     return settings_from(config_file, cfg["docs_dir"], plugin.config, setup, cfg["exclude_docs"])
+
+
+def find_project(path: str = ".") -> str | None:
+    """The mkdocs.yml of the project holding `path`: in `path` or its nearest parent folder."""
+    here = os.path.abspath(path)
+    while True:
+        candidate = os.path.join(here, "mkdocs.yml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+# A bare vault is checked, not published: every file is an attachment a link may name, and
+# citation checks need a bibliography.
+BARE_VAULT_RULES = {"file-unpublishable": "off"}
+NO_BIBLIOGRAPHY_RULES = {"cite-unknown": "off", "paper-cite": "off"}
+
+
+def bare_vault_settings(path: str) -> Settings:
+    """Settings for a folder of notes without mkdocs.yml (an Obsidian vault, say): the folder is
+    both the project and the notes; the bibliography is `references.bib`, or the one `*.bib` at
+    its root, or none (then citations are not checked)."""
+    root = os.path.abspath(path)
+    if not os.path.isdir(root):
+        raise ConfigError(f"{path} is not a folder")
+    bibs = sorted(
+        name for name in os.listdir(root) if name.endswith(".bib") and os.path.isfile(os.path.join(root, name))
+    )
+    chosen = "references.bib" if "references.bib" in bibs else (bibs[0] if len(bibs) == 1 else "")
+    rules = dict(BARE_VAULT_RULES) if chosen else {**BARE_VAULT_RULES, **NO_BIBLIOGRAPHY_RULES}
+    from .cachefile import default_dir
+
+    options = plugin_options({"rules": rules, "allow_files": ["*"]})
+    return Settings(
+        root,
+        root,
+        os.path.join(root, chosen) if chosen else "",
+        default_dir(root),
+        Network(**{f: options[f] for f in Network.__dataclass_fields__}),
+        frozenset(t.lower() for t in options.allow_html),
+        MarkdownSetup(),
+        None,
+        ("*",),
+        RulePolicy.parse(rules),
+    )

@@ -87,6 +87,27 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rename(args: argparse.Namespace) -> int:
+    from .rename import RenameError, apply_rename, plan_rename
+
+    settings = _project(args)
+    signal.signal(signal.SIGTERM, _terminate)  # unwinds like Ctrl-C: the rename is rolled back
+    try:
+        plan = plan_rename(settings, args.old, args.new)
+        if not args.dry_run:
+            apply_rename(plan)
+    except RenameError as e:
+        print(f"fmkb: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"fmkb: error: {e.strerror or e}; nothing renamed", file=sys.stderr)
+        return 1
+    print(("would have " if args.dry_run else "") + plan.summary(settings))
+    for path in plan.edits:
+        print(f"  {settings.shown(path)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fmkb", description="Foundation Model Knowledge Base tools.")
     parser.add_argument("--version", action="version", version=f"fmkb {__version__}")
@@ -114,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--doi", metavar="DOI", help="DOI, e.g. 10.1038/s41586-021-03819-2")
     n.add_argument("--offline", action="store_true", help="fetch nothing; explain how to add the entry by hand")
     n.set_defaults(func=_new)
+    r = sub.add_parser("rename", help="move a note, attachment or folder and rewrite every link to it")
+    r.add_argument("old", help="the note, attachment or folder, e.g. notes/concepts/Scaling laws.md")
+    r.add_argument("new", help="its new path (a folder keeps the file name)")
+    r.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+    r.set_defaults(func=_rename)
     return parser
 
 
@@ -131,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fmkb: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (`| head`) went away: the work is done, the rest unread
+        return 1
 
 
 def entry() -> None:

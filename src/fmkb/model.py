@@ -45,6 +45,8 @@ class MdLink:
     image: bool
     line: int
     column: int  # of the destination's first character
+    start: int = -1  # offsets of `dest` in the note's text
+    end: int = -1
 
 
 @dataclass(slots=True)

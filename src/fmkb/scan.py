@@ -576,4 +576,4 @@ def _add_md_link(out: list[MdLink], dest: str, image: bool, start: int, index: L
     if not dest or _EXTERNAL_DEST.match(dest):
         return  # a URL with a scheme (https:, mailto:) or a network path: not a file of the site
     line, col = index.position(start)
-    out.append(MdLink(dest, image, line, col))
+    out.append(MdLink(dest, image, line, col, start, start + len(dest)))

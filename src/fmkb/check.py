@@ -9,11 +9,20 @@ from .bibliography import Bibliography
 from .config import MarkdownSetup, Settings
 from .diagnostics import Diagnostic, diag, sort_key
 from .house import note_rules, orphans
-from .model import Note
+from .model import Note, WikiLink
 from .policy import RulePolicy
 from .publish import HeadingIds, note_html, renderer_failure, too_complex
 from .render import BibView, PageContext, block_anchor
-from .resolve import Index, check_link, check_md_link, cited_items
+from .resolve import (
+    Index,
+    Resolution,
+    check_link,
+    check_md_link,
+    cited_items,
+    exact_file_name,
+    link_name,
+    written_target,
+)
 from .sanitize import Policy, markup_in_text, unsafe_parts
 from .scan import LineIndex
 from .schema import check_frontmatter, frontmatter_bib_keys
@@ -173,7 +182,12 @@ def check_note(
         unresolved = unresolved or res.rule == "link-unresolved"
         if problem:
             out.append(diag(shown, link.line, link.column, problem.rule, problem.message, problem.hint))
-        elif res.note is not None and res.note.path != note.path:
+            continue
+        if res.note is not None and link.target:
+            spelt = spelling(note, link, res, index)
+            if spelt is not None:
+                out.append(diag(shown, link.line, link.column, spelt.rule, spelt.message, f"write {spelt.fixed}"))
+        if res.note is not None and res.note.path != note.path:
             targets.add(res.note.path)
     for md in note.md_links:
         n_links += 1
@@ -229,6 +243,32 @@ def check_note(
         bib_hints,
         sorted(targets),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    rule: str
+    message: str
+    fixed: str  # the link as it should be written
+
+
+def spelling(note: Note, link: WikiLink, res: Resolution, index: Index) -> Spelling | None:
+    """How a link that resolves should be spelt, when Obsidian (which finds notes by file name)
+    would not find it as written, or only on a case-blind disk."""
+    target = res.note
+    assert target is not None
+    start, end = written_target(link.raw)
+    if res.via == "file":
+        exact = exact_file_name(note.path, link.target, target.path)
+        if exact is None:
+            return None
+        fixed = link.raw[:start] + exact + link.raw[end:]
+        return Spelling("link-case", f"wiki-link {link.raw} spells '{target.stem}' in another case", fixed)
+    name = link_name(index, target)
+    rest = link.raw[end:-2]
+    label = "" if "|" in rest else "|" + link.target
+    fixed = link.raw[:start] + name + rest + label + "]]"
+    return Spelling("link-by-title", f"wiki-link {link.raw} names '{name}' by its title or an alias", fixed)
 
 
 def _page_context(index: Index, bib: Bibliography, html: HtmlView) -> tuple[PageContext, BibView]:

@@ -24,6 +24,12 @@ def _check(args: argparse.Namespace) -> int:
     settings = _project(args, getattr(args, "path", None))
     if args.no_cache:
         settings = dataclasses.replace(settings, cache_dir="")
+    if args.only:
+        settings = _only(settings, args.only)
+    if args.fix:
+        code = _fix(settings)
+        if code:
+            return code
     if args.external:  # it reads every note's URLs: the full pass
         from .diagnostics import sort_key
         from .external import check_external
@@ -40,6 +46,55 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
+def _only(settings: Settings, names: str) -> Settings:
+    """Report only these rules; a rule the policy turns off is turned on (`--only note-orphan`
+    lists orphans in any vault)."""
+    from .diagnostics import RULES
+    from .policy import RulePolicy
+
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in RULES]
+    if unknown:
+        raise ConfigError(f"--only: unknown rule {', '.join(unknown)} (rules: fmkb check --help)")
+    levels = {name: (level if name in wanted else None) for name, level in settings.rules.levels.items()}
+    for name in wanted:
+        levels[name] = levels[name] or RULES[name].severity
+    return dataclasses.replace(settings, rules=RulePolicy(levels, settings.rules.params))
+
+
+def _fix(settings: Settings) -> int:
+    """Make the mechanical fixes, showing each as a diff; the check then reports what is left."""
+    from .engine import analyze
+    from .fix import apply_fixes, plan_fixes
+    from .fsutil import WriteRefused
+
+    plan = plan_fixes(analyze(settings))
+    if not plan.edits:
+        print("fmkb: nothing to fix", file=sys.stderr)
+        return 0
+    sys.stdout.write(plan.diff)
+    try:
+        apply_fixes(plan)
+    except WriteRefused as e:
+        print(f"fmkb: error: {e}", file=sys.stderr)
+        return 1
+    files = len(plan.edits)
+    print(
+        f"fmkb: fixed {plan.fixed} problem{'s' if plan.fixed != 1 else ''} in {files} note{'s' if files != 1 else ''}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from .engine import analyze
+    from .graph import note_graph, to_dot, to_json
+
+    graph = note_graph(analyze(_project(args)))
+    sys.stdout.write(to_json(graph) if args.format == "json" else to_dot(graph, citations=not args.no_citations))
+    return 0
+
+
 def _project(args: argparse.Namespace, path: str | None = None) -> Settings:
     """The project to work on: `-f mkdocs.yml` if given; else the mkdocs.yml in PATH (default
     the current folder) or its nearest parent; else, for `check`, PATH as a bare vault."""
@@ -48,7 +103,7 @@ def _project(args: argparse.Namespace, path: str | None = None) -> Settings:
     config = find_project(path or ".")
     if config is not None:
         return load_settings(config)
-    if args.command == "check":
+    if args.command in ("check", "graph"):
         return bare_vault_settings(path or ".")
     raise ConfigError("no mkdocs.yml here or in a parent folder: run fmkb inside the project, or pass -f")
 
@@ -127,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-cache", action="store_true", help="check everything afresh; neither read nor write the cache folder"
     )
+    p.add_argument("--only", metavar="RULE[,RULE]", help="report only these rules (turning them on), e.g. note-orphan")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="fix what is mechanical (link case, title links, a paper's year), show the diff, then check",
+    )
     p.set_defaults(func=_check)
     n = sub.add_parser("new", help="start a note: a paper from its arXiv id or DOI, or a concept or model")
     n.add_argument("kind", choices=["paper", "concept", "model"])
@@ -140,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("new", help="its new path (a folder keeps the file name)")
     r.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
     r.set_defaults(func=_rename)
+    g = sub.add_parser("graph", help="the note graph (notes, links, cited works) as JSON or Graphviz DOT")
+    g.add_argument("--format", choices=["json", "dot"], default="json", help="output format (default: json)")
+    g.add_argument("--no-citations", action="store_true", help="DOT: leave out the cited works")
+    g.set_defaults(func=_graph)
     return parser
 
 

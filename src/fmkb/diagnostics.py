@@ -39,6 +39,8 @@ _RULES: dict[str, tuple[str, Severity, str] | tuple[str, Severity, str, bool]] =
     "link-block": ("FMKB204", Severity.ERROR, "a wiki-link names a block id the note lacks"),
     "link-outside-vault": ("FMKB205", Severity.ERROR, "a wiki-link climbs out of the vault"),
     "embed-missing": ("FMKB206", Severity.ERROR, "an embed names no file or note"),
+    "link-case": ("FMKB207", Severity.WARNING, "a wiki-link spells a file name in another case"),
+    "link-by-title": ("FMKB208", Severity.WARNING, "a wiki-link names a note by title or alias, not file name", False),
     "md-link-unresolved": ("FMKB211", Severity.ERROR, "a Markdown link names no note or file"),
     "md-link-anchor": ("FMKB212", Severity.WARNING, "a Markdown link names an anchor the page lacks"),
     "md-link-outside-vault": ("FMKB213", Severity.ERROR, "a Markdown link climbs out of the vault"),

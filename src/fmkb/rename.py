@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .config import Settings
+from .edits import Edit, EditRefused, apply_edits
 from .fsutil import write_atomic
-from .load import NoteFiles, normalize_text
+from .load import NoteFiles
 from .model import MdLink, Note, WikiLink
 from .resolve import Index, build_index, check_link, check_md_link, md_target
 from .scan import parse_wikilink
@@ -97,12 +98,12 @@ def plan_rename(settings: Settings, old: str, new: str) -> RenamePlan:
         with open(path, "rb") as fh:
             raw = fh.read()
         plan.originals[path] = raw
-        plan.edits[path] = _apply(raw, note, edits, settings.shown(path))
+        try:
+            plan.edits[path] = apply_edits(raw, note.text, edits, settings.shown(path))
+        except EditRefused as e:
+            raise RenameError(f"{e}; nothing renamed") from None
         plan.links += len(edits)
     return plan
-
-
-Edit = tuple[int, int, str]  # (start, end, replacement) in the note's text
 
 
 def _note_edits(note: Note, renamed: Note, before: Index, after: Index, moved: Callable[[str], str]) -> list[Edit]:
@@ -199,33 +200,6 @@ def _rewritten_md(link: MdLink, source: str, wanted: str) -> str:
     if "%" in path:
         new = quote(new, safe="/")
     return new + query + (sep + rest if sep else "")
-
-
-def _apply(raw: bytes, note: Note, edits: list[Edit], shown: str) -> bytes:
-    """The file's bytes with the edits made, and nothing else changed."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RenameError(f"{shown} is not valid UTF-8; fix it before renaming") from None
-    bom = text.startswith("\ufeff")
-    body = text[1:] if bom else text
-    crlf = "\r\n" in body
-    if "\r" in body and (not crlf or "\r" in body.replace("\r\n", "")):
-        raise RenameError(f"{shown} mixes line endings; make them one kind before renaming")
-    normalized = normalize_text(text)
-    if normalized != note.text:
-        raise RenameError(f"{shown} changed while fmkb was working; nothing renamed")
-    out = []
-    last = 0
-    for start, end, new in sorted(edits):
-        out.append(normalized[last:start])
-        out.append(new)
-        last = end
-    out.append(normalized[last:])
-    result = "".join(out)
-    if crlf:
-        result = result.replace("\n", "\r\n")
-    return (("\ufeff" if bom else "") + result).encode("utf-8")
 
 
 def apply_rename(plan: RenamePlan) -> None:

@@ -89,6 +89,7 @@ class Resolution:
     message: str = ""
     hint: str | None = None
     keys: tuple[str, ...] = ()  # the index keys the answer was looked up under (see resultcache)
+    via: str = ""  # how a note was found: "file" (its path or file name, as Obsidian finds it) or "name"
 
 
 def qualified(note: Note) -> str:
@@ -137,15 +138,15 @@ def _resolve_target(ix: Index, here: str, target: str) -> Resolution:
     here_key = _fold(from_here)
     keys = (root_key, here_key, folded) if here_key != root_key else (root_key, folded)
     steps = (  # each step is looked up only when the ones before it found nothing
-        lambda: ix.by_path.get(root_key, []) if not _escapes(from_root) else [],
-        lambda: ix.by_path.get(here_key, []) if not absolute and not _escapes(from_here) else [],
-        lambda: ix.by_suffix.get(folded, []) if "/" in base else ix.by_stem.get(folded, []),
-        lambda: ix.by_name.get(folded, []) if base else [],
+        ("file", lambda: ix.by_path.get(root_key, []) if not _escapes(from_root) else []),
+        ("file", lambda: ix.by_path.get(here_key, []) if not absolute and not _escapes(from_here) else []),
+        ("file", lambda: ix.by_suffix.get(folded, []) if "/" in base else ix.by_stem.get(folded, [])),
+        ("name", lambda: ix.by_name.get(folded, []) if base else []),
     )
-    for step in steps:
+    for via, step in steps:
         found = step()
         if len(found) == 1:
-            return Resolution(note=found[0], keys=keys)
+            return Resolution(note=found[0], keys=keys, via=via)
         if len(found) > 1:
             options = sorted(qualified(n) for n in found)
             return Resolution(
@@ -343,3 +344,39 @@ def check_md_link(
 
 def _relative(source: str, target: str) -> str:
     return posixpath.relpath(target, posixpath.dirname(source) or ".")
+
+
+def written_target(raw: str) -> tuple[int, int]:
+    """(start, end) of the target part of a wiki-link's raw text `[[target#h|label]]`."""
+    start = 3 if raw.startswith("!") else 2
+    inner = raw[start:-2]
+    cut = min((i for i in (inner.find("#"), inner.find("|"), inner.find("\\|")) if i >= 0), default=len(inner))
+    return start, start + cut
+
+
+def exact_file_name(source: str, written: str, path: str) -> str | None:
+    """How `written` should be spelt to name `path` by file name with the file's own case, or
+    None when it already does (or does not name it by file name at all)."""
+    w = written.replace("\\", "/").strip()
+    lead = "/" if w.startswith("/") else ""
+    w = w.lstrip("/")
+    ext = w[-3:] if w.lower().endswith(".md") else ""
+    base, exact = (w[:-3] if ext else w), _strip_md(path)
+    here = posixpath.dirname(source)
+    for candidate in (exact, *(exact.split("/", i)[-1] for i in range(1, exact.count("/") + 1))):
+        if base.casefold() == candidate.casefold():
+            return None if base == candidate else lead + candidate + ext
+    relative = posixpath.relpath(exact, here or ".")
+    if base.casefold() == relative.casefold() and base != relative:
+        return lead + relative + ext
+    return None
+
+
+def link_name(ix: Index, note: Note) -> str:
+    """The shortest way to name `note` by file name: its stem when that is unique, else its path."""
+    return note.stem if len(ix.by_stem.get(_fold(note.stem), [])) == 1 else _strip_md(note.path)
+
+
+def notes_at(ix: Index, path: str) -> list[Note]:
+    """The notes whose path is `path` up to case (and a missing `.md`)."""
+    return ix.by_path.get(_fold(_strip_md(path)), [])

@@ -113,21 +113,46 @@ def _terminate(signum, frame):
 
 
 def _new(args: argparse.Namespace) -> int:
-    from .new import NewError, new_paper, new_plain, offline_help
+    from .new import NewError, name_clashes, new_paper, new_plain, offline_help, paper_by_hand, paper_from_bibtex
 
     settings = _project(args)
     # SIGTERM (CI cancelling a job, `kill`) unwinds like Ctrl-C, so a half-done `new` is rolled back
     signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.kind == "paper":
-            if bool(args.arxiv) == bool(args.doi):
-                print("fmkb: error: give exactly one of --arxiv ID or --doi DOI", file=sys.stderr)
+            paper, given_key = None, ""
+            by_hand = args.title or args.author or args.year
+            if args.bibtex:
+                text = sys.stdin.read() if args.bibtex == "-" else _read_text(args.bibtex)
+                paper, given_key = paper_from_bibtex(text, "standard input" if args.bibtex == "-" else args.bibtex)
+            elif by_hand:
+                if not (args.title and args.author and args.year):
+                    print("fmkb: error: by hand, give --title, --author (once per author) and --year", file=sys.stderr)
+                    return 2
+                paper = paper_by_hand(args.title, args.author, args.year, args.arxiv or "", args.doi or "")
+            elif bool(args.arxiv) == bool(args.doi):
+                print(
+                    "fmkb: error: give --arxiv ID or --doi DOI, --bibtex FILE, or --title/--author/--year",
+                    file=sys.stderr,
+                )
                 return 2
-            if args.offline:
+            elif args.offline:
                 print(offline_help(args.arxiv, args.doi), file=sys.stderr)
                 return 1
-            key, path = new_paper(settings, arxiv=args.arxiv, doi=args.doi)
-            print(f"added @{key} to {settings.shown(settings.bibliography)} and created {path}")
+            title = paper.title if paper else None
+            clashes = name_clashes(settings, title) if title else []
+            key, path = new_paper(
+                settings, arxiv=None if paper else args.arxiv, doi=None if paper else args.doi, paper=paper
+            )
+            kept = (
+                f" (the entry's own key '{given_key}' became the house key)" if given_key and given_key != key else ""
+            )
+            print(f"added @{key} to {settings.shown(settings.bibliography)} and created {path}{kept}")
+            for other in clashes:
+                print(
+                    f"fmkb: warning: {other} has the same name or alias: links to it may now be ambiguous",
+                    file=sys.stderr,
+                )
         else:
             if not args.name:
                 print(f'fmkb: error: give the {args.kind}\'s name: fmkb new {args.kind} "Name"', file=sys.stderr)
@@ -140,6 +165,16 @@ def _new(args: argparse.Namespace) -> int:
             print("fmkb: no network? run again with --offline to see how to add the paper by hand", file=sys.stderr)
         return 1
     return 0
+
+
+def _read_text(path: str) -> str:
+    from .new import NewError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise NewError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def _rename(args: argparse.Namespace) -> int:
@@ -194,7 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("name", nargs="?", help="the note's name (concept and model)")
     n.add_argument("--arxiv", metavar="ID", help="arXiv id, e.g. 2203.02155")
     n.add_argument("--doi", metavar="DOI", help="DOI, e.g. 10.1038/s41586-021-03819-2")
-    n.add_argument("--offline", action="store_true", help="fetch nothing; explain how to add the entry by hand")
+    n.add_argument("--offline", action="store_true", help="fetch nothing: use --bibtex or --title/--author/--year")
+    n.add_argument(
+        "--bibtex", metavar="FILE", help="take the entry from a BibTeX file (Zotero, a publisher); - reads stdin"
+    )
+    n.add_argument("--title", help="by hand: the paper's title")
+    n.add_argument("--author", action="append", help='by hand: an author, "Last, First" (repeat for each)')
+    n.add_argument("--year", type=int, help="by hand: the year")
     n.set_defaults(func=_new)
     r = sub.add_parser("rename", help="move a note, attachment or folder and rewrite every link to it")
     r.add_argument("old", help="the note, attachment or folder, e.g. notes/concepts/Scaling laws.md")

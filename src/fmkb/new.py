@@ -158,12 +158,9 @@ def _write_note(path: str, text: str) -> None:
 def _refuse_taken_name(settings: Settings, name: str) -> None:
     """A note whose file name, title or alias equals `name` up to case already exists: a
     second one would make links to that name ambiguous (and clash on case-blind disks)."""
-    wanted = {name.casefold(), file_stem(name).casefold()}
-    for note in NoteFiles.find(settings).vault().notes:
-        for taken in (note.stem, note.title, *note.aliases):
-            if taken.casefold() in wanted:
-                shown = settings.shown(os.path.join(settings.docs_dir, note.path))
-                raise NewError(f"'{taken}' is already a note ({shown}); link to it, or choose another name")
+    clashes = name_clashes(settings, name)
+    if clashes:
+        raise NewError(f"'{name}' is already a note ({clashes[0]}); link to it, or choose another name")
 
 
 def new_plain(settings: Settings, kind: str, name: str) -> str:
@@ -200,19 +197,29 @@ def _bibliography_lock(settings: Settings, timeout: float = 120.0):
         raise NewError(f"another fmkb new is writing {settings.shown(settings.bibliography)}; try again") from None
 
 
-def new_paper(settings: Settings, *, arxiv: str | None = None, doi: str | None = None, **fetch_kw) -> tuple[str, str]:
-    """Fetch metadata, add a BibTeX entry and a paper note. Returns (key, note path).
+def new_paper(
+    settings: Settings,
+    *,
+    arxiv: str | None = None,
+    doi: str | None = None,
+    paper: Paper | None = None,
+    **fetch_kw: Any,
+) -> tuple[str, str]:
+    """Add a BibTeX entry and a paper note, from metadata fetched by arXiv id or DOI, or from
+    `paper` (given by hand or read from BibTeX). Returns (key, note path).
 
     Concurrent runs take turns (a lock around the whole read-modify-write), so two runs
     never both succeed with one entry lost or one key given twice."""
     with _bibliography_lock(settings):
-        return _new_paper(settings, arxiv=arxiv, doi=doi, **fetch_kw)
+        return _new_paper(settings, arxiv=arxiv, doi=doi, paper=paper, **fetch_kw)
 
 
-def _new_paper(settings: Settings, *, arxiv: str | None, doi: str | None, **fetch_kw) -> tuple[str, str]:
+def _new_paper(
+    settings: Settings, *, arxiv: str | None, doi: str | None, paper: Paper | None, **fetch_kw: Any
+) -> tuple[str, str]:
     try:
-        wanted_arxiv = normalize_arxiv(arxiv) if arxiv else None
-        wanted_doi = normalize_doi(doi) if doi else None
+        wanted_arxiv = normalize_arxiv(arxiv) if arxiv else (paper.arxiv or None if paper else None)
+        wanted_doi = normalize_doi(doi) if doi else (paper.doi or None if paper else None)
     except FetchError as e:
         raise NewError(str(e)) from None
     with open(settings.bibliography, "rb") as fh:
@@ -228,14 +235,15 @@ def _new_paper(settings: Settings, *, arxiv: str | None, doi: str | None, **fetc
         notes = [n.path for n in vault.notes if n.meta.get("cite") == existing]
         where = f" (note: {settings.shown(os.path.join(settings.docs_dir, notes[0]))})" if notes else " (no note yet)"
         raise NewError(f"{wanted_arxiv or wanted_doi} is already in {bib.path} as '{existing}'{where}")
-    try:
-        paper = (
-            fetch_arxiv(wanted_arxiv, settings.network, **fetch_kw)
-            if wanted_arxiv
-            else fetch_doi(wanted_doi or "", settings.network, **fetch_kw)
-        )
-    except FetchError as e:
-        raise NewError(str(e)) from None
+    if paper is None:
+        try:
+            paper = (
+                fetch_arxiv(wanted_arxiv, settings.network, **fetch_kw)
+                if wanted_arxiv
+                else fetch_doi(wanted_doi or "", settings.network, **fetch_kw)
+            )
+        except FetchError as e:
+            raise NewError(str(e)) from None
     if paper.doi and paper.doi.lower() in bib.dois():
         raise NewError(f"DOI {paper.doi} is already in {bib.path} as '{bib.dois()[paper.doi.lower()]}'")
     base = house_key(paper)
@@ -265,6 +273,82 @@ def _new_paper(settings: Settings, *, arxiv: str | None, doi: str | None, **fetc
             raise NewError(f"cannot write {settings.shown(settings.bibliography)}: {e.strerror or e}") from None
         raise
     return key, settings.shown(note_path)
+
+
+def name_clashes(settings: Settings, name: str) -> list[str]:
+    """Notes whose file name, title or alias is `name` up to case: a new note of that name
+    would make links to it ambiguous."""
+    wanted = {name.casefold(), file_stem(name).casefold()}
+    out = []
+    for note in NoteFiles.find(settings).vault().notes:
+        if any(taken.casefold() in wanted for taken in (note.stem, note.title, *note.aliases)):
+            out.append(settings.shown(os.path.join(settings.docs_dir, note.path)))
+    return out
+
+
+def paper_from_bibtex(text: str, shown: str = "the BibTeX given") -> tuple[Paper, str]:
+    """The one entry in `text` (exported from Zotero or Better BibTeX, or copied from a
+    publisher) as a Paper, and its own key; NewError says what is wrong with it."""
+    from .bibliography import parse_bibliography
+    from .render import decode_latex, person
+
+    bib = parse_bibliography(text, shown)
+    if len(bib.entries) != 1:
+        problems = "; ".join(f"line {d.line}: {d.message}" for d in bib.diagnostics if d.rule == "bib-syntax")
+        found = f"{len(bib.entries)} entries" + (f" ({problems})" if problems else "")
+        raise NewError(f"{shown}: expected exactly one BibTeX entry, found {found}")
+    (entry,) = bib.entries.values()
+    fields = {name: decode_latex(value) for name, value in entry.fields.items()}
+    missing = [f for f in ("title", "author", "year") if not fields.get(f)]
+    if missing:
+        raise NewError(f"{shown}: the entry '{entry.key}' lacks {', '.join(missing)}")
+    year = re.search(r"\d{4}", fields["year"])
+    if year is None:
+        raise NewError(f"{shown}: the entry's year '{fields['year']}' is not a year")
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
+    authors = []
+    for raw in split_multiple_persons_names(entry.fields["author"]):
+        if raw.strip().lower() == "others":
+            continue
+        p = person(raw)
+        given = p.full[: -len(p.family)].strip() if p.full.endswith(p.family) else ""
+        authors.append((p.family, given))
+    kind = entry.type if entry.type in ("article", "inproceedings") else "misc"
+    venue = fields.get("journal") or fields.get("booktitle") or ""
+    eprint = fields.get("eprint", "") if fields.get("archiveprefix", "arxiv").lower() == "arxiv" else ""
+    paper = Paper(
+        title=" ".join(fields["title"].split()),
+        authors=authors,
+        year=int(year.group()),
+        entry_type=kind,
+        venue=venue,
+        arxiv=eprint,
+        doi=fields.get("doi", ""),
+        url=fields.get("url", ""),
+        volume=fields.get("volume", ""),
+        pages=fields.get("pages", ""),
+        publisher=fields.get("publisher", ""),
+    )
+    return paper, entry.key
+
+
+def paper_by_hand(title: str, authors: list[str], year: int, arxiv: str = "", doi: str = "") -> Paper:
+    """A Paper from what a person typed (`--offline --title ... --author ... --year ...`)."""
+    from .render import person
+
+    title = check_name(title)
+    people = []
+    for name in authors:
+        p = person(check_name(name))
+        given = p.full[: -len(p.family)].strip() if p.full.endswith(p.family) else ""
+        people.append((p.family, given))
+    try:
+        wanted_arxiv = normalize_arxiv(arxiv) if arxiv else ""
+        wanted_doi = normalize_doi(doi) if doi else ""
+    except FetchError as e:
+        raise NewError(str(e)) from None
+    return Paper(title, people, year, "misc", arxiv=wanted_arxiv, doi=wanted_doi)
 
 
 def offline_help(arxiv: str | None, doi: str | None) -> str:

@@ -45,6 +45,9 @@ GENERATORS = {
     "md-link-parens": lambda n: "[a](x" + "(" * n + ")",
     "md-link-runs": lambda n: "[a](x.md)" * n,
     "md-definitions": lambda n: "[a]: x.md\n" * n,
+    "md-anchors-on-the-page": lambda n: (
+        "".join(f"## h{i}\n\n" for i in range(n // 20)) + "".join(f"[x](#z{i}q) " for i in range(n // 20))
+    ),
     "deep-block-yaml": lambda n: "---\nx:\n  " + "- " * (n // 100) + "x\n---\n" + "text " * n,
 }
 SETUP = MarkdownSetup()

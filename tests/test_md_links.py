@@ -55,11 +55,6 @@ def test_an_image_must_be_a_file_of_the_vault(tmp_path):
     assert _md(tmp_path) == [("notes/papers/A.md", 1, 32, "md-image-missing")]
 
 
-def test_an_absolute_path_is_resolved_from_the_notes_folder(tmp_path):
-    make_vault(tmp_path, {**NOTES, "papers/A.md": "[a](/concepts/Scaling%20laws.md) [b](/concepts/Nope.md)\n"})
-    assert _md(tmp_path) == [("notes/papers/A.md", 1, 38, "md-link-unresolved")]
-
-
 def test_a_link_out_of_the_vault_is_refused(tmp_path):
     make_vault(tmp_path, {**NOTES, "papers/A.md": "[x](../../README.md)\n"})
     assert _md(tmp_path) == [("notes/papers/A.md", 1, 5, "md-link-outside-vault")]
@@ -113,3 +108,44 @@ def test_the_build_and_the_check_agree_on_a_broken_link(tmp_path):
     assert places(diags(tmp_path, "md-link-unresolved")) == [("notes/papers/A.md", 1, 5, "md-link-unresolved")]
     build = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path, capture_output=True, text=True)
     assert "Gone.md" in build.stderr
+
+
+ADMONITION = MKDOCS.replace("markdown_extensions:\n", "markdown_extensions:\n  - admonition\n  - footnotes\n")
+
+
+@pytest.mark.parametrize(
+    "text,reported",
+    [
+        ("!!! note\n    [a](gone1.md)\n\n    [b](gone2.md)\n", ["gone1.md", "gone2.md"]),  # an admonition's paragraphs
+        ("[a](../concepts/Gone.md (title))\n", ["../concepts/Gone.md (title)"]),  # not a title: part of the path
+        ("[![i](gone19.png)](gone20.md)\n", ["gone19.png", "gone20.md"]),  # an image inside a link
+        ("[a](\ngone8.md)\n", ["gone8.md"]),  # the destination on the next line
+        ("[x][r]\n\n> [r]: gone41.md\n", ["gone41.md"]),  # a definition in a quote
+        ("Text[^1].\n\n[^1]: see [x](gone14.md)\n", ["gone14.md"]),  # a footnote is not a definition
+        ("[r]: gone16.md\n", []),  # a definition no link uses is not rendered
+        ("See [a](gone1.md and more text.\n", []),  # an unclosed link is text
+        ("<div>\n[a](gone46.md)\n</div>\n", []),  # Markdown is not read inside a raw HTML block
+    ],
+)
+def test_the_renderer_decides_what_is_a_link(tmp_path, text, reported):
+    make_vault(tmp_path, {**NOTES, "papers/A.md": text}, mkdocs=ADMONITION)
+    report = analyze(load_settings(str(tmp_path / "mkdocs.yml"))).report
+    rules = ("md-link-unresolved", "md-image-missing")
+    found = [d.message.split("'")[1] for d in report.diagnostics if d.rule in rules]
+    assert sorted(found) == sorted(reported)
+
+
+def test_an_absolute_link_or_a_folder_is_reported_with_the_relative_link_to_write(tmp_path):
+    make_vault(tmp_path, {**NOTES, "papers/A.md": "[a](/concepts/Scaling%20laws.md) [b](../concepts/)\n"})
+    found = [(d.column, d.hint) for d in diags(tmp_path) if d.rule == "md-link-unresolved"]
+    assert found[0] == (5, "write '../concepts/Scaling laws.md'")
+    assert found[1][0] == 38 and "relative path" in (found[1][1] or "")
+
+
+def test_a_changed_heading_id_is_seen_by_the_cached_check(tmp_path):
+    make_vault(tmp_path, {**NOTES, "a.md": "[b](b.md#custom)\n", "b.md": "## Sec {#custom}\n"})
+    settings = load_settings(str(tmp_path / "mkdocs.yml"))
+    assert [d for d in check(settings).diagnostics if d.rule == "md-link-anchor"] == []
+    (tmp_path / "notes" / "b.md").write_text("## Sec {#other}\n")
+    assert [d.rule for d in check(settings).diagnostics if d.rule == "md-link-anchor"] == ["md-link-anchor"]
+    assert check(settings).diagnostics == analyze(settings).report.diagnostics

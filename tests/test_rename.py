@@ -159,7 +159,6 @@ FORMS = [
     "[[{path}.md]]",
     "[x]({rel})",
     "[x](<{rel}#part>)",
-    "[x](/{encoded}.md)",
 ]
 
 

@@ -9,9 +9,10 @@ from .bibliography import Bibliography
 from .config import MarkdownSetup, Settings
 from .diagnostics import Diagnostic, diag, sort_key
 from .house import note_rules, orphans
+from .links import rendered_links
 from .model import Note, WikiLink
 from .policy import RulePolicy
-from .publish import HeadingIds, note_html, renderer_failure, too_complex
+from .publish import HeadingIds, note_html_parts, renderer_failure, too_complex
 from .render import BibView, PageContext, block_anchor
 from .resolve import (
     Index,
@@ -24,7 +25,7 @@ from .resolve import (
     written_target,
 )
 from .sanitize import Policy, markup_in_text, unsafe_parts
-from .scan import LineIndex
+from .scan import LineIndex, may_link_in_site
 from .schema import check_frontmatter, frontmatter_bib_keys
 
 
@@ -189,18 +190,30 @@ def check_note(
                 out.append(diag(shown, link.line, link.column, spelt.rule, spelt.message, f"write {spelt.fixed}"))
         if res.note is not None and res.note.path != note.path:
             targets.add(res.note.path)
-    for md in note.md_links:
-        n_links += 1
-        res, problem = check_md_link(index, note, md, html.anchors)
-        looked_up.update(res.keys)
-        unresolved = unresolved or res.rule == "md-link-unresolved"
-        if problem:
-            out.append(diag(shown, md.line, md.column, problem.rule, problem.message, problem.hint))
-        if res.note is not None and res.note.path != note.path:
-            targets.add(res.note.path)
     if ctx is None or view is None:
         ctx, view = _page_context(index, bib, html)
-    out.extend(unsafe_html(note, shown, html, ctx, view))
+    page = _render(note, shown, html, ctx, view)
+    if isinstance(page, Diagnostic):
+        out.append(page)
+    elif page is not None:
+        unfilled, published = page
+        out.extend(unsafe_html(note, shown, html, published))
+        anchors: dict[str, set[str]] = {}
+
+        def anchors_of(target: Note) -> set[str]:
+            if target.path not in anchors:
+                anchors[target.path] = set(html.anchors(target))
+            return anchors[target.path]
+
+        for md in rendered_links(note, unfilled):
+            n_links += 1
+            res, problem = check_md_link(index, note, md, anchors_of)
+            looked_up.update(res.keys)
+            unresolved = unresolved or res.rule == "md-link-unresolved"
+            if problem:
+                out.append(diag(shown, md.line, md.column, problem.rule, problem.message, problem.hint))
+            if res.note is not None and res.note.path != note.path:
+                targets.add(res.note.path)
     for key in ("title", "description", "subtitle", "aliases", "tags"):
         values = note.meta.get(key)
         for value in values if isinstance(values, list) else [values]:
@@ -277,30 +290,41 @@ def _page_context(index: Index, bib: Bibliography, html: HtmlView) -> tuple[Page
     return PageContext(index, html.heading_ids(), lambda path: "../" + path), BibView(bib)
 
 
-def unsafe_html(note: Note, shown: str, html: HtmlView, ctx: PageContext, view: BibView) -> list[Diagnostic]:
-    """`html-unsafe`: what the sanitizer removes from the note's published HTML, at the place
-    in the note it most likely comes from."""
+def _render(
+    note: Note, shown: str, html: HtmlView, ctx: PageContext, view: BibView
+) -> tuple[str, str] | Diagnostic | None:
+    """The note's page as the site renders it, (before and after fmkb's own links and citations
+    are put in), when the check needs it: when it may hold markup the sanitizer removes, or a
+    Markdown link to a file of the site. A note the renderer cannot take is a diagnostic."""
     complex_at = too_complex(note)
     if complex_at is not None:
         line, col = LineIndex(note.text).position(complex_at[0])
-        return [
-            diag(
-                shown,
-                line,
-                col,
-                "note-too-complex",
-                f"not published: {complex_at[1]} would take the renderer too long",
-                "split or simplify it (the limits are listed in SECURITY.md)",
-            )
-        ]
-    if not html.setup.may_publish_markup(note.text[note.body_start :]):
-        return []
+        return diag(
+            shown,
+            line,
+            col,
+            "note-too-complex",
+            f"not published: {complex_at[1]} would take the renderer too long",
+            "split or simplify it (the limits are listed in SECURITY.md)",
+        )
+    body = note.text[note.body_start :]
+    markup = html.setup.may_publish_markup(body)
+    if not markup and not may_link_in_site(body):
+        return None
     try:
-        published = note_html(note, ctx, view, html.renderer())
+        unfilled, published = note_html_parts(note, ctx, view, html.renderer())
     except Exception as e:  # the site publishes a notice instead (the plugin catches it the same way)
         html.forget_renderer()  # it may be left half-way through the note
         line, col = LineIndex(note.text).position(note.body_start)
-        return [diag(shown, line, col, "note-too-complex", *renderer_failure(e))]
+        return diag(shown, line, col, "note-too-complex", *renderer_failure(e))
+    return unfilled, (published if markup else "")
+
+
+def unsafe_html(note: Note, shown: str, html: HtmlView, published: str) -> list[Diagnostic]:
+    """`html-unsafe`: what the sanitizer removes from the note's published HTML, at the place
+    in the note it most likely comes from."""
+    if not published:
+        return []
     found = unsafe_parts(published, html.policy)
     if not found:
         return []

@@ -16,7 +16,7 @@ class EditRefused(Exception):
     """The file cannot be edited without changing bytes outside the edits."""
 
 
-def apply_edits(raw: bytes, text: str, edits: list[Edit], shown: str) -> bytes:
+def apply_edits(raw: bytes, expected: str, edits: list[Edit], shown: str) -> bytes:
     """The file's bytes with the edits made, and nothing else changed."""
     try:
         text = raw.decode("utf-8")
@@ -28,7 +28,7 @@ def apply_edits(raw: bytes, text: str, edits: list[Edit], shown: str) -> bytes:
     if "\r" in body and (not crlf or "\r" in body.replace("\r\n", "")):
         raise EditRefused(f"{shown} mixes line endings; make them one kind first")
     normalized = normalize_text(text)
-    if normalized != text:
+    if normalized != expected:  # the text fmkb read, and made the edits for
         raise EditRefused(f"{shown} changed while fmkb was working")
     out = []
     last = 0

@@ -182,7 +182,7 @@ def _other_process(conn: Connection, job: Job, counter: Any) -> None:
 
 def _pack(identities: dict[str, Identity]) -> dict[str, tuple]:
     """Identities as plain tuples for the pipe (pickled far faster than dataclasses)."""
-    return {rel: (i.title, i.aliases, i.headings, i.blocks) for rel, i in identities.items()}
+    return {rel: (i.title, i.aliases, i.headings, i.blocks, i.heading_lines) for rel, i in identities.items()}
 
 
 def _unpack(packed: dict[str, tuple]) -> dict[str, Identity]:

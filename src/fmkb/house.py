@@ -15,7 +15,12 @@ from .policy import RulePolicy
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r" *(?:[-*+]|\d+[.)]) +")
-_MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\n]*\)")
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)")
+_REF_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\[[^\[\]\n]*\]")
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_DEFINITION_LINE = re.compile(r" {0,3}\[[^\]\n]+\]:")
+_SETEXT = re.compile(r" {0,3}(?:=+|-+)[ \t]*")
 _LINK_OPEN, _LINK_CLOSE = "\x01", "\x02"  # around the words a link shows
 _LINKED = re.compile("\x01[^\x02]*\x02")
 
@@ -125,9 +130,12 @@ def own_words(note: Note) -> int:
             parts.extend((text[last:start], " ", keep, " "))
             last = end
     parts.append(text[last:])
+    text = _COMMENT.sub(" ", "".join(parts))
     words = 0
     fence = ""
-    for line in "".join(parts).split("\n"):
+    nested = False  # inside a list item or an admonition: indented lines are its prose, not code
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
         m = _FENCE.match(line)
         if fence:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
@@ -136,10 +144,23 @@ def own_words(note: Note) -> int:
         if m:
             fence = m.group(1)
             continue
-        stripped = line.lstrip()
-        if not stripped or stripped.startswith((">", "#", "|")) or line.startswith(("    ", "\t")):
+        stripped = line.strip()
+        if not stripped:
             continue
+        indented = line.startswith(("    ", "\t"))
+        if not indented:
+            nested = bool(_LIST_ITEM.match(line)) or stripped.startswith(("!!!", "???"))
+        if stripped.startswith(("!!!", "???")):
+            continue  # the admonition's title line
+        if stripped.startswith((">", "#", "|")) or (indented and not nested) or _DEFINITION_LINE.match(line):
+            continue
+        if i + 1 < len(lines) and _SETEXT.fullmatch(lines[i + 1]) and not _LIST_ITEM.match(line):
+            continue  # a heading underlined with === or ---
+        if _SETEXT.fullmatch(line):
+            continue
+        line = _CODE_SPAN.sub(" ", line)
         line = _MD_LINK.sub(lambda m: _LINK_OPEN + m.group(1) + _LINK_CLOSE, line)
+        line = _REF_LINK.sub(lambda m: _LINK_OPEN + m.group(1) + _LINK_CLOSE, line)
         item = _LIST_ITEM.match(line)
         if item and not _WORD.search(_LINKED.sub(" ", line[item.end() :])):
             continue  # a list item of links only

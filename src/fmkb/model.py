@@ -126,14 +126,20 @@ class Identity:
     aliases: tuple[str, ...]
     headings: tuple[tuple[str, int], ...]  # (text, level)
     blocks: tuple[str, ...]  # block ids, sorted
+    heading_lines: str = ""  # the heading lines as written, when one may set its own id (`{#id}`)
 
     @staticmethod
     def of(note: Note) -> Identity:
+        lines = ""
+        if note.headings and "{" in note.text:  # an attr_list id changes an anchor, not the heading's text
+            text = note.text.split("\n")
+            lines = "\n".join(text[h.line - 1] for h in note.headings if 0 < h.line <= len(text))
         return Identity(
             note.title,
             tuple(note.aliases),
             tuple((h.text, h.level) for h in note.headings),
             tuple(sorted(note.block_ids)),
+            lines,
         )
 
     def stub(self, path: str) -> Note:
@@ -150,22 +156,24 @@ class Identity:
 
     def row(self) -> list:
         """As plain JSON-ready lists (the cache's and the pipe's form)."""
-        return [self.title, list(self.aliases), [list(h) for h in self.headings], list(self.blocks)]
+        return [self.title, list(self.aliases), [list(h) for h in self.headings], list(self.blocks), self.heading_lines]
 
     @staticmethod
     def from_row(row: Any) -> Identity:
         """The inverse of `row`; raises ValueError on anything else (see `check_row`)."""
         Identity.check_row(row)
-        title, aliases, headings, blocks = row
-        return Identity(title, tuple(aliases), tuple((text, level) for text, level in headings), tuple(blocks))
+        title, aliases, headings, blocks, lines = row
+        return Identity(title, tuple(aliases), tuple((text, level) for text, level in headings), tuple(blocks), lines)
 
     @staticmethod
     def check_row(row: Any) -> None:
         """Raise ValueError unless `row` is an identity's `row()`."""
-        if not isinstance(row, list) or len(row) != 4:
+        if not isinstance(row, list) or len(row) != 5:
             raise ValueError("malformed identity")
-        title, aliases, headings, blocks = row
+        title, aliases, headings, blocks, lines = row
         if not (isinstance(title, str) and is_str_list(aliases) and is_str_list(blocks) and isinstance(headings, list)):
+            raise ValueError("malformed identity")
+        if not isinstance(lines, str):
             raise ValueError("malformed identity")
         for heading in headings:
             if not (isinstance(heading, list) and len(heading) == 2):

@@ -115,10 +115,17 @@ def page_markdown(note: Note, ctx: PageContext, view: BibView, stash: Stash, hea
 def note_html(note: Note, ctx: PageContext, view: BibView, renderer: md_lib.Markdown) -> str:
     """The HTML of a note's body as the plugin publishes it, before the sanitizer.
     Raises RecursionError when the renderer cannot take the note's nesting."""
+    return note_html_parts(note, ctx, view, renderer)[1]
+
+
+def note_html_parts(note: Note, ctx: PageContext, view: BibView, renderer: md_lib.Markdown) -> tuple[str, str]:
+    """(the renderer's HTML before fmkb's links and citations are put in, the HTML after):
+    the first holds only the links Markdown itself made."""
     stash = Stash()
     body, _ = page_markdown(note, ctx, view, stash, note_header(note, view, "../paper/"))
     renderer.reset()
-    return stash.fill(renderer.convert(body))
+    unfilled = renderer.convert(body)
+    return unfilled, stash.fill(unfilled)
 
 
 # Python-Markdown takes time quadratic in a block's length or in its '[' count (4,000

@@ -11,7 +11,7 @@ import difflib
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from .model import Citation, CiteItem, Heading, MdLink, Note, WikiLink
@@ -274,9 +274,6 @@ def nearest_keys(key: str, bib_keys, n: int = 3) -> list[str]:
     return close
 
 
-MD_PAGE_IDS = ("fmkb-references", "fmkb-backlinks")  # anchors fmkb adds to every page with those blocks
-
-
 def md_target(source: str, dest: str) -> tuple[str, str] | None:
     """(path in the vault, anchor) that a Markdown link from note `source` names, resolved as
     MkDocs resolves it: relative to the note's folder, or from the notes folder when it starts
@@ -300,12 +297,30 @@ def md_target(source: str, dest: str) -> tuple[str, str] | None:
 
 
 def check_md_link(
-    ix: Index, source: Note, link: MdLink, anchors: Callable[[Note], list[str]]
+    ix: Index, source: Note, link: MdLink, anchors: Callable[[Note], Collection[str]]
 ) -> tuple[Resolution, LinkProblem | None]:
-    """Resolve a Markdown link or image to a note or attachment, then its anchor.
+    """Resolve a Markdown link or image to a note or attachment, then its anchor, as the built
+    site has it: MkDocs rewrites a relative link to a file it publishes; it leaves an absolute
+    path or a folder as written, which the site then does not serve.
 
     `anchors` gives a note's anchors as its page has them (the toc extension's heading ids)."""
     kind = "image" if link.image else "link"
+    path = link.dest.partition("#")[0].partition("?")[0]
+    if path.startswith("/") or (path.endswith("/") and path.strip("./")):
+        found = md_target(source.path, link.dest)
+        proper = ""
+        if found is not None:
+            target = found[0]
+            if target in ix.files.get(_fold(target), []) or any(
+                n.path == target for n in ix.by_path.get(_fold(_strip_md(target)), [])
+            ):
+                proper = f"write '{_relative(source.path, target)}{'#' + found[1] if found[1] else ''}'"
+        why = "an absolute path" if path.startswith("/") else "a folder"
+        message = f"Markdown {kind} '{link.dest}' is {why}: MkDocs leaves it as written and the site does not serve it"
+        rule = "md-image-missing" if link.image else "md-link-unresolved"
+        return Resolution(rule=rule), LinkProblem(
+            rule, message, proper or "link to the note's file by a relative path, e.g. ../concepts/Note.md"
+        )
     found = md_target(source.path, link.dest)
     if found is None:
         message = f"Markdown {kind} '{link.dest}' points outside the vault"
@@ -317,6 +332,9 @@ def check_md_link(
         same = ix.files.get(_fold(target), [])
         if target in same:
             return Resolution(file=target), None
+        page = next((n for n in ix.by_path.get(_fold(_strip_md(target)), []) if n.path == target), None)
+        if page is not None:  # an image of a page: MkDocs points it at the page
+            return Resolution(note=page, keys=(_fold(_strip_md(target)),)), None
         hint = f"write '{_relative(source.path, same[0])}'" if same else "fix the path, or add the file"
         message = f"Markdown {kind} '{link.dest}' names no file ({target})"
         return Resolution(rule=missing), LinkProblem(missing, message, hint)
@@ -334,8 +352,10 @@ def check_md_link(
     res = Resolution(note=note, keys=(key,))
     if anchor:
         ids = anchors(note)
-        if anchor not in ids and anchor not in MD_PAGE_IDS:
-            close = difflib.get_close_matches(anchor, ids, n=1)
+        page_ids = ("fmkb-backlinks", "fmkb-references") if note.citations else ("fmkb-backlinks",)
+        if anchor not in ids and anchor not in page_ids:
+            # a hint compares the anchor with every id: only for pages of ordinary size
+            close = difflib.get_close_matches(anchor, list(ids), n=1) if len(ids) <= 200 else []
             hint = f"did you mean '#{close[0]}'?" if close else "link to one of the page's headings"
             message = f"Markdown {kind} '{link.dest}': {note.path} has no anchor '#{anchor}'"
             return res, LinkProblem("md-link-anchor", message, hint)

@@ -36,7 +36,7 @@ from .load import digest_bytes
 from .model import Identity, is_str_list
 from .resolve import index_keys
 
-FORMAT = 5
+FORMAT = 6
 
 
 @dataclass(slots=True)

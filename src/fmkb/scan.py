@@ -517,12 +517,21 @@ def scan(
 
 
 _BRACKET_OR_BREAK = re.compile(r"[\[\]]|\n[ \t]*\n")
-_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*(<[^>\n]*>|\S+)", re.M)
+# a reference definition, also inside a quote, a list item or an admonition (not a footnote `[^1]:`)
+_DEFINITION = re.compile(r"^[ \t>]*(?:[-*+][ \t]+)?\[(?!\^)[^\]\n]+\]:[ \t]*\n?[ \t]*(<[^>\n]*>|\S+)", re.M)
 _EXTERNAL_DEST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|//")
 # `](` before a destination that has no scheme: a link that may name a file of the site
-_SITE_DEST = re.compile(r"\]\([ \t]*<?(?![A-Za-z][A-Za-z0-9+.-]*:|//)[^\s)>]")
-_DEST_ANGLE = re.compile(r"[ \t]*<([^<>\n]*)>")
-_DEST_BARE = re.compile(r"[ \t]*((?:[^\s()]|\([^\s()]*\))+)")
+_SITE_DEST = re.compile(r"\]\([ \t]*\n?[ \t]*<?(?![A-Za-z][A-Za-z0-9+.-]*:|//)[^\s)>]")
+_DEST_ANGLE = re.compile(r"[ \t]*\n?[ \t]*<([^<>\n]*)>")
+_DEST_BARE = re.compile(r"[ \t]*\n?[ \t]*((?:[^\s()]|\([^\s()]*\))+)")
+
+
+def may_link_in_site(body: str) -> bool:
+    """Whether Markdown in `body` may hold a link or image to a file of the site (a `](` before a
+    destination without a scheme, or a reference definition): only then is it rendered to see."""
+    if "](" in body and _SITE_DEST.search(body) is not None:
+        return True
+    return "]:" in body and _DEFINITION.search(body) is not None
 
 
 def find_md_links(masked: str, index: LineIndex) -> list[MdLink]:
@@ -561,7 +570,8 @@ def find_md_links(masked: str, index: LineIndex) -> list[MdLink]:
     if "]:" in masked:
         for m in _DEFINITION.finditer(masked):
             dest = m.group(1)
-            _add_md_link(out, dest[1:-1] if dest.startswith("<") else dest, False, m.start(1), index)
+            angle = dest.startswith("<")
+            _add_md_link(out, dest[1:-1] if angle else dest, False, m.start(1) + angle, index)
         out.sort(key=lambda link: (link.line, link.column))
     return out
 

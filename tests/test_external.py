@@ -244,3 +244,22 @@ def test_a_malformed_link_cache_is_ignored_not_a_crash(tmp_path, httpserver, run
     code, out, _ = run(root)  # run_cli asserts that nothing printed a traceback
     assert code == 0 and out.startswith("0 errors")
     assert len(httpserver.log) >= 1  # the malformed rows were not trusted: the link was checked
+
+
+def test_when_every_request_fails_the_same_way_it_says_offline_and_reports_nothing_dead(tmp_path, run):
+    closed = "http://127.0.0.1:9"  # nothing listens on the discard port here
+    body = f"[@site2020page] [a]({closed}/a) [b]({closed}/b) [c]({closed}/c)"
+    root = vault(tmp_path, body, f"{closed}/d")
+    code, out, err = run(root, "--strict")
+    assert code == 2 and "failed the same way (connection failed or was reset): offline?" in err
+    assert "dead link" not in out
+
+
+def test_one_live_link_among_dead_ones_is_not_offline(tmp_path, httpserver, run):
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    closed = "http://127.0.0.1:9"
+    root = vault(
+        tmp_path, f"[@site2020page] [a]({closed}/a) [b]({closed}/b) [c]({closed}/c)", httpserver.url_for("/ok")
+    )
+    code, out, _ = run(root, "--strict")
+    assert code == 1 and out.count("dead link") == 3

@@ -25,6 +25,9 @@ def run_commands(workflow: dict) -> list[str]:
 
 
 def check_command(command: str) -> None:
+    if "|" in command:  # a pipe into tee keeps the output as a file too
+        command, _, rest = command.partition("|")
+        assert shlex.split(rest)[0] == "tee", rest
     words = shlex.split(command)
     if words[0] == "sudo":
         words = words[1:]
@@ -32,6 +35,8 @@ def check_command(command: str) -> None:
         build_parser().parse_args(words[1:])  # raises SystemExit on an unknown option
     elif words[:3] == ["python", "-m", "pip"] or words[:3] == ["python", "-m", "pytest"]:
         pass
+    elif words[:4] == ["python", "-m", "playwright", "install"]:
+        assert words[-1] == "chromium"
     elif words[0] == "mkdocs":
         assert words[1] in {"build", "serve", "gh-deploy"}
         assert shutil.which("mkdocs")
@@ -85,7 +90,7 @@ def test_deploy_publishes_to_pages_from_main():
 def test_weekly_external_link_check():
     workflow = yaml.safe_load((ROOT / ".github/workflows/external-links.yml").read_text())
     assert workflow[True]["schedule"][0]["cron"].split()[-1] == "1"
-    assert "fmkb check --external --format github" in run_commands(workflow)
+    assert any(c.startswith("fmkb check --external --strict --format github") for c in run_commands(workflow))
 
 
 def test_pre_commit_hook_runs_fmkb_check():
@@ -98,3 +103,23 @@ def test_contributing_and_pr_template_exist():
     text = (ROOT / "CONTRIBUTING.md").read_text()
     assert "fmkb new paper --arxiv" in text and "[@kaplan2020scaling]" in text and "fmkb check" in text
     assert (ROOT / ".github" / "pull_request_template.md").exists()
+
+
+def test_the_pull_request_check_comes_first_then_the_site_build():
+    commands = run_commands(yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text()))
+    fmkb = commands.index("fmkb check --strict --format github")
+    assert fmkb < commands.index("mkdocs build --strict") < commands.index("python -m pytest")
+    assert not any(c.startswith(("ruff", "mypy", "python -m pytest")) for c in commands[:fmkb])
+
+
+def test_the_weekly_link_check_fails_on_dead_links():
+    commands = run_commands(yaml.safe_load((ROOT / ".github" / "workflows" / "external-links.yml").read_text()))
+    assert any(c.startswith("fmkb check --external --strict") for c in commands)
+
+
+def test_the_project_ships_its_pre_commit_hooks():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    entries = [hook["entry"] for repo in config["repos"] for hook in repo["hooks"]]
+    assert "fmkb check --strict" in entries
+    for entry in entries:
+        check_command(entry)

@@ -32,11 +32,16 @@ def _check(args: argparse.Namespace) -> int:
             return code
     if args.external:  # it reads every note's URLs: the full pass
         from .diagnostics import sort_key
-        from .external import check_external
+        from .external import Unreachable, check_external
 
         analysis = analyze(settings)
         report = analysis.report
-        diagnostics = sorted(report.diagnostics + check_external(analysis, settings, strict=args.strict), key=sort_key)
+        try:
+            found = check_external(analysis, settings, strict=args.strict)
+        except Unreachable as e:
+            print(f"fmkb: external links not checked: {e}", file=sys.stderr)
+            return 2
+        diagnostics = sorted(report.diagnostics + found, key=sort_key)
     else:
         report = check(settings)
         diagnostics = report.diagnostics

@@ -188,6 +188,13 @@ class Progress:
                 self.stream.flush()
 
 
+OFFLINE_AFTER = 3  # this many requests, every one failing the same way, mean no network
+
+
+class Unreachable(Exception):
+    """No external link could be checked: the machine has no working network."""
+
+
 def check_external(
     analysis: Analysis,
     settings: Settings,
@@ -215,6 +222,12 @@ def check_external(
 
             for result in pool.map(check_one, todo):
                 results[result.url] = result
+    checked = [results[u] for u in todo]
+    reasons = {r.error for r in checked}
+    if len(checked) >= OFFLINE_AFTER and len(reasons) == 1 and None not in reasons:
+        # every request failed the same way: this machine is offline (or behind a wall), the links
+        # may be fine; nothing is reported dead and nothing is cached
+        raise Unreachable(f"all {len(checked)} requests failed the same way ({reasons.pop()}): offline?")
     if cache_path:
         _save_cache(cache_path, {**{u: r for u, r in cache.items() if now() - r.checked < ttl}, **results})
     out = []

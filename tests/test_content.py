@@ -138,6 +138,7 @@ def test_the_house_rules_are_on_at_error_for_this_knowledge_base(kb):
         "model-facts",
         "note-description",
         "note-tags",
+        "link-by-title",
     ):
         assert rules.levels[rule] is Severity.ERROR, rule
     assert rules.param("note-few-links", "min") == 2

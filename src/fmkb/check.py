@@ -279,7 +279,10 @@ def spelling(note: Note, link: WikiLink, res: Resolution, index: Index) -> Spell
         return Spelling("link-case", f"wiki-link {link.raw} spells '{target.stem}' in another case", fixed)
     name = link_name(index, target)
     rest = link.raw[end:-2]
-    label = "" if "|" in rest else "|" + link.target
+    # in a table row the label separator is written \| (Obsidian's way), or it would end the cell
+    line_start = note.text.rfind("\n", 0, max(link.start, 0)) + 1
+    bar = "\\|" if note.text[line_start : line_start + 4].lstrip().startswith("|") else "|"
+    label = "" if "|" in rest else bar + link.target
     fixed = link.raw[:start] + name + rest + label + "]]"
     return Spelling("link-by-title", f"wiki-link {link.raw} names '{name}' by its title or an alias", fixed)
 

@@ -162,6 +162,11 @@ class Identity:
     def from_row(row: Any) -> Identity:
         """The inverse of `row`; raises ValueError on anything else (see `check_row`)."""
         Identity.check_row(row)
+        return Identity.from_checked_row(row)
+
+    @staticmethod
+    def from_checked_row(row: list) -> Identity:
+        """`from_row` for a row that `check_row` has passed already."""
         title, aliases, headings, blocks, lines = row
         return Identity(title, tuple(aliases), tuple((text, level) for text, level in headings), tuple(blocks), lines)
 

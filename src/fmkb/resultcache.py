@@ -51,7 +51,7 @@ class Record:
 
     @property
     def identity(self) -> Identity:
-        return Identity.from_row(self.identity_row)
+        return Identity.from_checked_row(self.identity_row)  # checked when the record was decoded
 
     def row(self) -> list:
         r = self.result

@@ -27,6 +27,7 @@ from .resultcache import (
     files_digest,
     identity_digest,
     rows_json,
+    rows_json_raw,
     save,
     world_digest,
 )
@@ -148,7 +149,12 @@ class Replay:
             bib.years(),
             files_digest(self.files.attachments),
         )
-        save(self.cache_dir, world, [rows_json(plan.kept), *outcome.rows])
+        cached = self.cached
+        if cached is not None:  # the kept rows as they were read: no need to encode them again
+            kept = rows_json_raw({rel: cached.rows[rel] for rel in plan.kept})
+        else:
+            kept = rows_json(plan.kept)
+        save(self.cache_dir, world, [kept, *outcome.rows])
 
     def _world_digest(self, bib_digest: str, digests: dict[str, str]) -> str:
         identities = [(rel, digests[rel]) for rel in self.files.paths]

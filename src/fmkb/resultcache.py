@@ -174,6 +174,11 @@ def rows_json(records: dict[str, Record]) -> str:
     return _dumps({path: r.row() for path, r in records.items()})[1:-1]
 
 
+def rows_json_raw(rows: dict[str, Any]) -> str:
+    """Rows read from the cache (and decoded by `Record.from_row`), written back as they were."""
+    return _dumps(rows)[1:-1]
+
+
 @dataclass(slots=True)
 class World:
     """What every note's result was checked against, as the cache's header records it."""

@@ -254,7 +254,7 @@ def check_note(
         unresolved,
         sorted(bib_keys),
         bib_hints,
-        sorted(targets),
+        sorted(targets) if rules.on("note-orphan") else [],  # kept (and cached) only for the orphan rule
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +116,10 @@ class Note:
         return _str_list(self.meta.get("tags"))
 
 
+# a `{` on a heading line (ATX, or the text line of a setext heading): it may set the heading's id
+_HEADING_ATTRS = re.compile(r"^#{1,6}[ \t][^\n]*\{|^[^\n]*\{[^\n]*\n[ ]{0,3}(?:=+|-+)[ \t]*$", re.M)
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """What other notes' link checks can see of a note: all that resolving a link reads.
@@ -131,7 +136,8 @@ class Identity:
     @staticmethod
     def of(note: Note) -> Identity:
         lines = ""
-        if note.headings and "{" in note.text:  # an attr_list id changes an anchor, not the heading's text
+        # an attr_list id (`## Title {#id}`) changes an anchor, not the heading's text
+        if note.headings and "{" in note.text and _HEADING_ATTRS.search(note.text):
             text = note.text.split("\n")
             lines = "\n".join(text[h.line - 1] for h in note.headings if 0 < h.line <= len(text))
         return Identity(

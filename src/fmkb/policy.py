@@ -17,13 +17,13 @@ part of the check cache's fingerprint.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import RULES, Diagnostic, Severity
+from .resolve import close_matches
 
 # Each house rule's parameters and their defaults. `except` (every house rule): glob patterns of
 # note paths, relative to the notes folder, that the rule leaves alone.
@@ -55,7 +55,7 @@ class RulePolicy:
         params = {name: dict(values) for name, values in HOUSE_PARAMS.items()}
         for name, value in (raw or {}).items():
             if name not in RULES:
-                close = difflib.get_close_matches(str(name), RULES, n=1)
+                close = close_matches(str(name), RULES, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ValueError(f"unknown rule '{name}'{hint}")
             if isinstance(value, Mapping):

@@ -355,7 +355,7 @@ def check_md_link(
         page_ids = ("fmkb-backlinks", "fmkb-references") if note.citations else ("fmkb-backlinks",)
         if anchor not in ids and anchor not in page_ids:
             # a hint compares the anchor with every id: only for pages of ordinary size
-            close = difflib.get_close_matches(anchor, list(ids), n=1) if len(ids) <= 200 else []
+            close = close_matches(anchor, list(ids), n=1) if len(ids) <= 200 else []
             hint = f"did you mean '#{close[0]}'?" if close else "link to one of the page's headings"
             message = f"Markdown {kind} '{link.dest}': {note.path} has no anchor '#{anchor}'"
             return res, LinkProblem("md-link-anchor", message, hint)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -200,7 +199,7 @@ def check_frontmatter(note: Note, shown: str, bib: Bibliography) -> list[Diagnos
             line, col = at(key)
             fix = f"for example: {spec.example}" if spec.example else None
             if key == "kind" and isinstance(value, str):
-                kinds = difflib.get_close_matches(value.strip().lower(), KINDS, n=1, cutoff=0.6)
+                kinds = close_matches(value.strip().lower(), KINDS, n=1)
                 fix = f"did you mean 'kind: {kinds[0]}'?" if kinds else fix
             out.append(diag(shown, line, col, "frontmatter-schema", f"'{key}' {problem}", fix))
     if kind is None:

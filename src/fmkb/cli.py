@@ -30,6 +30,8 @@ def _check(args: argparse.Namespace) -> int:
         code = _fix(settings)
         if code:
             return code
+    if args.metadata:
+        return _metadata(settings, args)
     if args.external:  # it reads every note's URLs: the full pass
         from .diagnostics import sort_key
         from .external import Unreachable, check_external
@@ -49,6 +51,28 @@ def _check(args: argparse.Namespace) -> int:
     sys.stdout.write(RENDERERS[args.format](diagnostics, summary))
     failing = summary.errors + (summary.warnings if args.strict else 0)
     return 1 if failing else 0
+
+
+def _metadata(settings: Settings, args: argparse.Namespace) -> int:
+    """`check --metadata`: the bibliography against arXiv and Crossref (with the check's report)."""
+    from .diagnostics import sort_key
+    from .engine import check
+    from .external import Unreachable
+    from .metadata import check_metadata
+
+    report = check(settings)
+    from .bibcache import BibSource
+
+    bib, _ = BibSource(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir).get()
+    try:
+        found = check_metadata(bib, settings, strict=args.strict)
+    except Unreachable as e:
+        print(f"fmkb: bibliography not checked against its sources: {e}", file=sys.stderr)
+        return 2
+    diagnostics = sorted(report.diagnostics + found, key=sort_key)
+    summary = summarize(diagnostics, report.notes, report.links, report.citations)
+    sys.stdout.write(RENDERERS[args.format](diagnostics, summary))
+    return 1 if summary.errors + (summary.warnings if args.strict else 0) else 0
 
 
 def _only(settings: Settings, names: str) -> Settings:
@@ -219,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
     p.add_argument("--external", action="store_true", help="also check that external http(s) links are alive")
+    p.add_argument(
+        "--metadata",
+        action="store_true",
+        help="also compare every bib entry with arXiv or Crossref (title, authors, year, venue)",
+    )
     p.add_argument(
         "--no-cache", action="store_true", help="check everything afresh; neither read nor write the cache folder"
     )

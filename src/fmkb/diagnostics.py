@@ -55,6 +55,7 @@ _RULES: dict[str, tuple[str, Severity, str] | tuple[str, Severity, str, bool]] =
     "bib-field-format": ("FMKB404", Severity.ERROR, "a bib field is malformed or lost"),
     "bib-duplicate-id": ("FMKB405", Severity.ERROR, "two bib entries share a DOI or arXiv id"),
     "bib-unused": ("FMKB406", Severity.WARNING, "no note cites a bib entry"),
+    "bib-metadata-drift": ("FMKB407", Severity.WARNING, "a bib entry disagrees with arXiv or Crossref (--metadata)"),
     "url-dead": ("FMKB501", Severity.WARNING, "an external link does not answer, or answers with an error"),
     "url-redirect": ("FMKB502", Severity.WARNING, "an external link has moved permanently"),
     # house rules: a vault's own policy, set in the `rules:` option

@@ -148,6 +148,20 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def parse_arxiv(xml_text: str, wanted: str) -> Paper:
     """Read one entry of an arXiv Atom feed."""
+    found = parse_arxiv_feed(xml_text)
+    if not found:
+        raise FetchError(f"arXiv has no paper {wanted}")
+    if wanted not in found:
+        raise FetchError(f"arXiv answered with a different paper than {wanted}")
+    paper, _comment = found[wanted]
+    if paper is None:
+        raise FetchError(f"arXiv's entry for {wanted} lacks a title, authors or date")
+    return paper
+
+
+def parse_arxiv_feed(xml_text: str) -> dict[str, tuple[Paper | None, str]]:
+    """Every entry of an arXiv Atom feed, by id (no version): its metadata (None when it lacks a
+    title, authors or date) and its comment (where arXiv says a paper was withdrawn)."""
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
 
@@ -157,30 +171,35 @@ def parse_arxiv(xml_text: str, wanted: str) -> Paper:
         raise FetchError("arXiv answered with an unexpected document type") from None
     except ET.ParseError:
         raise FetchError("arXiv's answer is not valid XML") from None
-    entries = root.findall(f"{ATOM}entry")
-    entries = [e for e in entries if "/api/errors" not in _text(e.find(f"{ATOM}id"))]
-    if not entries or _text(entries[0].find(f"{ATOM}title")) in ("", "Error"):
-        raise FetchError(f"arXiv has no paper {wanted}")
-    e = entries[0]
-    found = identifiers.ARXIV.search(_text(e.find(f"{ATOM}id")))
-    if not found or found.group(1) != wanted:
-        raise FetchError(f"arXiv answered with a different paper than {wanted}")
-    title = _text(e.find(f"{ATOM}title"))
-    authors = [_split_name(_text(a.find(f"{ATOM}name"))) for a in e.findall(f"{ATOM}author")]
-    published = _text(e.find(f"{ATOM}published"))
-    if not title or not authors or not re.match(r"\d{4}", published):
-        raise FetchError(f"arXiv's entry for {wanted} lacks a title, authors or date")
-    primary = e.find(f"{ARXIV}primary_category")
-    return Paper(
-        title=title,
-        authors=authors,
-        year=int(published[:4]),
-        entry_type="misc",
-        arxiv=wanted,
-        doi=_text(e.find(f"{ARXIV}doi")),
-        url=f"https://arxiv.org/abs/{wanted}",
-        primary_class=primary.get("term", "") if primary is not None else "",
-    )
+    out: dict[str, tuple[Paper | None, str]] = {}
+    for e in root.findall(f"{ATOM}entry"):
+        ident = _text(e.find(f"{ATOM}id"))
+        found = identifiers.ARXIV.search(ident)
+        if "/api/errors" in ident or not found or _text(e.find(f"{ATOM}title")) in ("", "Error"):
+            continue
+        wanted = found.group(1)
+        title = _text(e.find(f"{ATOM}title"))
+        authors = [_split_name(_text(a.find(f"{ATOM}name"))) for a in e.findall(f"{ATOM}author")]
+        published = _text(e.find(f"{ATOM}published"))
+        comment = _text(e.find(f"{ARXIV}comment"))
+        if not title or not authors or not re.match(r"\d{4}", published):
+            out[wanted] = (None, comment)
+            continue
+        primary = e.find(f"{ARXIV}primary_category")
+        out[wanted] = (
+            Paper(
+                title=title,
+                authors=authors,
+                year=int(published[:4]),
+                entry_type="misc",
+                arxiv=wanted,
+                doi=_text(e.find(f"{ARXIV}doi")),
+                url=f"https://arxiv.org/abs/{wanted}",
+                primary_class=primary.get("term", "") if primary is not None else "",
+            ),
+            comment,
+        )
+    return out
 
 
 def fetch_arxiv(arxiv_id: str, net: Network, **kw) -> Paper:

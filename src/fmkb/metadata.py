@@ -1,0 +1,203 @@
+"""`fmkb check --metadata`: every bib entry with an arXiv id or a DOI against its source.
+
+A flag of its own, not part of `--external`: it asks two scholarly APIs about every entry
+(a minute's worth of requests on a large bibliography, and rate limits to respect), so a
+contributor runs it when a bibliography changes and the weekly job runs it for drift; link
+checking stays quick. The comparison is `drift.py`'s; this module fetches politely (arXiv
+in batches of ids, Crossref one DOI at a time with at most `per_host` requests in flight,
+`Retry-After` honoured by the one retry policy) and caches each answer for `cache_ttl` hours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+from . import cachefile
+from .bibliography import BibEntry, Bibliography, arxiv_id
+from .config import Settings
+from .diagnostics import Diagnostic, Severity, diag
+from .drift import compare
+from .external import Progress, Unreachable
+from .fetch import FetchError, Paper, fetch_doi, get, parse_arxiv_feed
+
+CACHE_NAME = "metadata.json"
+ARXIV_BATCH = 50  # ids per arXiv API request
+_ARXIV_DOI = "10.48550/arxiv."
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a source said of one id: its metadata, or why there is none."""
+
+    paper: Paper | None
+    problem: str  # "" when `paper` is given: "withdrawn", "unknown"
+    checked: float
+
+
+def source_of(entry: BibEntry) -> tuple[str, str] | None:
+    """("doi", DOI) for an entry with a publisher's DOI, else ("arxiv", id), else None: an entry
+    that names its published version is checked against that."""
+    doi = entry.fields.get("doi", "").strip()
+    if doi and not doi.lower().startswith(_ARXIV_DOI):
+        return "doi", doi
+    found = arxiv_id(entry)
+    return ("arxiv", found) if found else None
+
+
+def check_metadata(
+    bib: Bibliography,
+    settings: Settings,
+    strict: bool = False,
+    fetch_arxiv_batch: Callable[[list[str]], dict[str, Answer]] | None = None,
+    fetch_one_doi: Callable[[str], Answer] | None = None,
+    now: Callable[[], float] = time.time,
+) -> list[Diagnostic]:
+    """`bib-metadata-drift` for every entry that disagrees with its source."""
+    wanted = {key: src for key, entry in bib.entries.items() if (src := source_of(entry)) is not None}
+    cache_path = os.path.join(settings.cache_dir, CACHE_NAME) if settings.cache_dir else ""
+    ttl = settings.network.cache_ttl * 3600
+    cached = {k: a for k, a in (_load(cache_path) if cache_path else {}).items() if now() - a.checked < ttl}
+    todo = sorted({f"{kind}:{ident}" for kind, ident in wanted.values()} - cached.keys())
+    answers = dict(cached)
+    progress = Progress(len(todo))
+    failures: list[str] = []
+    arxiv_ids = [k.split(":", 1)[1] for k in todo if k.startswith("arxiv:")]
+    batch = fetch_arxiv_batch or (lambda ids: _arxiv_batch(ids, settings, now))
+    for start in range(0, len(arxiv_ids), ARXIV_BATCH):
+        chunk = arxiv_ids[start : start + ARXIV_BATCH]
+        try:
+            for ident, answer in batch(chunk).items():
+                answers[f"arxiv:{ident}"] = answer
+        except FetchError as e:
+            failures.append(str(e))
+        for _ in chunk:
+            progress.step()
+    dois = [k.split(":", 1)[1] for k in todo if k.startswith("doi:")]
+    one = fetch_one_doi or (lambda doi: _doi(doi, settings, now))
+    if dois:
+        with ThreadPoolExecutor(max_workers=max(1, settings.network.per_host)) as pool:
+
+            def ask(doi: str) -> tuple[str, Answer | str]:
+                try:
+                    return doi, one(doi)
+                except FetchError as e:
+                    return doi, str(e)
+                finally:
+                    progress.step()
+
+            for doi, got in pool.map(ask, dois):
+                if isinstance(got, str):
+                    failures.append(got)
+                else:
+                    answers[f"doi:{doi}"] = got
+    if todo and len(answers) == len(cached) and failures and len({_reason(f) for f in failures}) == 1:
+        # nothing answered, every request failed the same way: no network here; nothing is reported
+        raise Unreachable(f"no answer from arXiv or Crossref ({failures[0]}): offline?")
+    if cache_path:
+        cachefile.write(cache_path, json.dumps({k: _row(a) for k, a in sorted(answers.items())}, indent=1))
+    out: list[Diagnostic] = []
+    for key, (kind, ident) in sorted(wanted.items()):
+        said = answers.get(f"{kind}:{ident}")
+        if said is None:
+            continue  # not answered this time (a failure already said why): checked next run
+        out.extend(_diagnostics(bib.path, bib.entries[key], kind, ident, said, strict))
+    return out
+
+
+def _reason(failure: str) -> str:
+    """A failure without the host's name, so that two hosts unreachable alike count as one way."""
+    return "cannot reach" if "cannot reach" in failure else failure
+
+
+def _diagnostics(path: str, entry: BibEntry, kind: str, ident: str, answer: Answer, strict: bool) -> list[Diagnostic]:
+    severity = Severity.ERROR if strict else Severity.WARNING
+
+    def report(line: int, message: str, hint: str) -> Diagnostic:
+        d = diag(path, line, 1, "bib-metadata-drift", f"'{entry.key}': {message}", hint)
+        return Diagnostic(d.path, d.line, d.column, d.rule, d.message, d.hint, severity)
+
+    where = entry.field_lines.get("doi" if kind == "doi" else "eprint", entry.line)
+    if answer.problem == "withdrawn":
+        return [
+            report(where, f"arXiv {ident} has been withdrawn", "cite another version or work, or say why in the note")
+        ]
+    if answer.problem == "unknown" or answer.paper is None:
+        what = (
+            f"DOI {ident} does not resolve (Crossref knows no such DOI)"
+            if kind == "doi"
+            else f"arXiv has no paper {ident}"
+        )
+        return [report(where, what, "check the identifier against the paper")]
+    out = []
+    for drift in compare(entry, answer.paper, kind):
+        value = drift.source_value if len(drift.source_value) <= 300 else drift.source_value[:297] + "..."
+        out.append(report(entry.field_lines.get(drift.field, entry.line), drift.message, f"the source says: {value}"))
+    return out
+
+
+def _arxiv_batch(ids: list[str], settings: Settings, now: Callable[[], float]) -> dict[str, Answer]:
+    net = settings.network
+    r = get(
+        net.arxiv_api,
+        net,
+        params={"id_list": ",".join(ids), "max_results": str(len(ids))},
+        accept="application/atom+xml",
+    )
+    if r.status_code != 200:
+        raise FetchError(f"arXiv answered HTTP {r.status_code}")
+    found = parse_arxiv_feed(r.text)
+    out = {}
+    for ident in ids:
+        paper, comment = found.get(ident, (None, ""))
+        withdrawn = "withdrawn" in comment.lower()
+        out[ident] = Answer(
+            None if withdrawn else paper, "withdrawn" if withdrawn else ("" if paper else "unknown"), now()
+        )
+    return out
+
+
+def _doi(doi: str, settings: Settings, now: Callable[[], float]) -> Answer:
+    try:
+        return Answer(fetch_doi(doi, settings.network), "", now())
+    except FetchError as e:
+        if "knows no DOI" in str(e):
+            return Answer(None, "unknown", now())
+        raise
+
+
+def _row(answer: Answer) -> dict:
+    return {
+        "paper": asdict(answer.paper) if answer.paper else None,
+        "problem": answer.problem,
+        "checked": answer.checked,
+    }
+
+
+def _load(path: str) -> dict[str, Answer]:
+    """The cached answers; a malformed row is dropped (asked again), never trusted."""
+    text = cachefile.read(path)
+    try:
+        raw = json.loads(text) if text is not None else {}
+    except ValueError:
+        return {}
+    out: dict[str, Answer] = {}
+    for key, row in raw.items() if isinstance(raw, dict) else ():
+        try:
+            paper = row["paper"]
+            problem, checked = row["problem"], row["checked"]
+            if not isinstance(problem, str) or type(checked) not in (int, float):
+                continue
+            if paper is not None:
+                authors = [(str(f), str(g)) for f, g in paper.pop("authors")]
+                if not all(isinstance(v, str | int) for v in paper.values()):
+                    continue
+                paper = Paper(authors=authors, **paper)
+            out[key] = Answer(paper, problem, float(checked))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return out

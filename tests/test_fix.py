@@ -100,3 +100,24 @@ def test_graph_as_dot_escapes_titles(tmp_path, run_cli):
     code, out, _ = run_cli(tmp_path, "graph", "--format", "dot")
     assert code == 0 and out.startswith("digraph fmkb {") and r'label="Say \"hi\" \\ there"' in out
     assert '"a.md" -> "b.md";' in out
+
+
+def test_table_rows_of_every_shape_get_the_escaped_separator_and_other_lines_do_not(tmp_path, run_cli):
+    notes = {
+        "papers/Compute optimal.md": "---\naliases: [Chinchilla]\n---\nx\n",
+        "a.md": "[[Chinchilla]] | x\n\n> | [[Chinchilla]] | y |\n\nPlain [[Chinchilla]] and [[a|b]].\n",
+    }
+    make_vault(tmp_path, notes, mkdocs=MKDOCS + "      rules:\n        link-by-title: warning\n")
+    run_cli(tmp_path, "check", "--fix")
+    assert (tmp_path / "notes" / "a.md").read_text() == (
+        "[[Compute optimal\\|Chinchilla]] | x\n\n> | [[Compute optimal\\|Chinchilla]] | y |\n\n"
+        "Plain [[Compute optimal|Chinchilla]] and [[a|b]].\n"
+    )
+
+
+def test_a_year_written_in_an_unusual_yaml_form_is_left_to_a_person(tmp_path, run_cli):
+    paper = "---\nkind: paper\ncite: kaplan2020scaling\nyear: 0x7E3\ntitle: K\n---\n"
+    paper += "[@kaplan2020scaling] [@hoffmann2022training]\n"
+    make_vault(tmp_path, {"papers/K.md": paper})
+    run_cli(tmp_path, "check", "--fix")
+    assert (tmp_path / "notes" / "papers" / "K.md").read_text() == paper

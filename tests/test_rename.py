@@ -206,3 +206,70 @@ def test_rename_then_rename_back_gives_identical_bytes(tmp_path_factory, seed):
         assert _snapshot(root) == before
     finally:
         os.chdir(cwd)
+
+
+def test_a_markdown_link_with_a_raw_space_follows_and_is_written_percent_encoded(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_vault(tmp_path, {"c/New Name.md": "# N\n", "b/Src.md": "[md](../c/New Name.md) [ok](<../c/New Name.md>)\n"})
+    _rename(tmp_path, "c/New Name.md", "c/d/Other Name.md")
+    assert (tmp_path / "notes" / "b" / "Src.md").read_text() == (
+        "[md](../c/d/Other%20Name.md) [ok](<../c/d/Other Name.md>)\n"
+    )
+    assert _links(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "new,message",
+    [
+        ("Paper [2020].md", "cannot be in a note's name"),
+        (".hidden/Note.md", "would not publish it"),
+        ("Don't.md", "cannot be written in its front matter"),
+    ],
+)
+def test_a_name_a_link_could_not_hold_is_refused(tmp_path, monkeypatch, new, message):
+    monkeypatch.chdir(tmp_path)
+    make_vault(tmp_path, {"Note.md": "x\n", "S.md": "---\nrelated: '[[Note]]'\n---\n[[Note]]\n"})
+    before = _snapshot(tmp_path)
+    with pytest.raises(RenameError, match=message):
+        _rename(tmp_path, "Note.md", new)
+    assert _snapshot(tmp_path) == before
+
+
+def test_file_modes_are_kept_and_a_read_only_note_is_not_rewritten(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_vault(tmp_path, {"Note.md": "x\n", "Private.md": "[[Note]]\n", "Locked.md": "y\n"})
+    (tmp_path / "notes" / "Private.md").chmod(0o600)
+    _rename(tmp_path, "Note.md", "New.md")
+    assert (tmp_path / "notes" / "Private.md").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "notes" / "Locked.md").write_text("[[New]]\n")
+    (tmp_path / "notes" / "Locked.md").chmod(0o444)
+    if os.access(tmp_path / "notes" / "Locked.md", os.W_OK):
+        pytest.skip("running as a user that may write read-only files")
+    with pytest.raises(RenameError, match="read-only"):
+        _rename(tmp_path, "New.md", "Newer.md")
+
+
+def test_a_case_only_rename_respells_the_links(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_vault(tmp_path, {"Note.md": "x\n", "S.md": "[[Note]] [[Note.md]] [x](Note.md)\n"})
+    _rename(tmp_path, "Note.md", "note.md")
+    assert (tmp_path / "notes" / "S.md").read_text() == "[[note]] [[note.md]] [x](note.md)\n"
+    assert [d.rule for d in diags(tmp_path) if d.rule.startswith("link")] == []
+
+
+def test_relative_and_rooted_wiki_links_keep_their_style_and_folders_left_empty_go(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_vault(tmp_path, {"a/Note.md": "x\n", "b/S.md": "[[../a/Note]] [[/a/Note]]\n"})
+    before = _snapshot(tmp_path)
+    _rename(tmp_path, "a/Note.md", "c/d/New.md")
+    assert (tmp_path / "notes" / "b" / "S.md").read_text() == "[[../c/d/New]] [[/c/d/New]]\n"
+    _rename(tmp_path, "c/d/New.md", "a/Note.md")
+    assert _snapshot(tmp_path) == before and not (tmp_path / "notes" / "c").exists()
+
+
+def test_a_bare_vault_can_be_renamed_in(tmp_path, run_cli):
+    (tmp_path / "Note.md").write_text("x\n")
+    (tmp_path / "S.md").write_text("[[Note]]\n")
+    code, out, err = run_cli(tmp_path, "rename", "Note.md", "New.md")
+    assert code == 0, err
+    assert (tmp_path / "S.md").read_text() == "[[New]]\n"

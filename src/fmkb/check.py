@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,6 +259,9 @@ def check_note(
     )
 
 
+_OTHER_LINKS_AND_CODE = re.compile(r"!?\[\[[^\[\]\n]*\]\]|`[^`\n]*`")  # their '|' is no cell's
+
+
 @dataclass(frozen=True, slots=True)
 class Spelling:
     rule: str
@@ -279,9 +283,13 @@ def spelling(note: Note, link: WikiLink, res: Resolution, index: Index) -> Spell
         return Spelling("link-case", f"wiki-link {link.raw} spells '{target.stem}' in another case", fixed)
     name = link_name(index, target)
     rest = link.raw[end:-2]
-    # in a table row the label separator is written \| (Obsidian's way), or it would end the cell
+    # on a line with another '|' (a table row, with or without outer pipes, in a quote or a list)
+    # the label separator is written \| (Obsidian's way, which fmkb reads too), or it would end the cell
     line_start = note.text.rfind("\n", 0, max(link.start, 0)) + 1
-    bar = "\\|" if note.text[line_start : line_start + 4].lstrip().startswith("|") else "|"
+    line_end = note.text.find("\n", max(link.start, 0))
+    stop = None if line_end == -1 else line_end
+    rest_of_line = note.text[line_start : max(link.start, 0)] + note.text[link.end : stop]
+    bar = "\\|" if "|" in _OTHER_LINKS_AND_CODE.sub("", rest_of_line) else "|"
     label = "" if "|" in rest else bar + link.target
     fixed = link.raw[:start] + name + rest + label + "]]"
     return Spelling("link-by-title", f"wiki-link {link.raw} names '{name}' by its title or an alias", fixed)

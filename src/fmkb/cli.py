@@ -132,7 +132,7 @@ def _project(args: argparse.Namespace, path: str | None = None) -> Settings:
     config = find_project(path or ".")
     if config is not None:
         return load_settings(config)
-    if args.command in ("check", "graph"):
+    if args.command in ("check", "graph", "rename"):
         return bare_vault_settings(path or ".")
     raise ConfigError("no mkdocs.yml here or in a parent folder: run fmkb inside the project, or pass -f")
 
@@ -219,7 +219,8 @@ def _rename(args: argparse.Namespace) -> int:
         print(f"fmkb: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:
-        print(f"fmkb: error: {e.strerror or e}; nothing renamed", file=sys.stderr)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"fmkb: error: {where}{e.strerror or e}; nothing renamed", file=sys.stderr)
         return 1
     print(("would have " if args.dry_run else "") + plan.summary(settings))
     for path in plan.edits:

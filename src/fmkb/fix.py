@@ -103,7 +103,8 @@ def _fixes(note: Note, analysis: Analysis) -> list[tuple[str, int, int, Edit]]:
     return out
 
 
-_YEAR = re.compile(r"year[ \t]*:[ \t]*(['\"]?\d+['\"]?)")
+# `year: 2019`, `year: '2019'`: four digits and nothing else (a YAML 0x7E3 or 2_019 is left to a person)
+_YEAR = re.compile(r"year[ \t]*:[ \t]*((['\"]?)\d{4}\2)(?=[ \t]*(?:#|$))", re.M)
 
 
 def _offset(note: Note, line: int, col: int) -> int:

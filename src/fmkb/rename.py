@@ -15,16 +15,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .config import Settings
 from .edits import Edit, EditRefused, apply_edits
-from .fsutil import write_atomic
-from .load import NoteFiles
+from .fsutil import WriteRefused, replace_file
+from .load import NoteFiles, load_note
 from .model import MdLink, Note, WikiLink
-from .resolve import Index, build_index, check_link, check_md_link, md_target
+from .resolve import Index, build_index, check_link, check_md_link, exact_file_name, md_target
 from .scan import parse_wikilink
 
 
@@ -35,6 +36,7 @@ class RenameError(Exception):
 @dataclass
 class RenamePlan:
     moves: list[tuple[str, str]]  # (from, to), absolute: one file, or one folder
+    root: str  # the notes folder
     edits: dict[str, bytes] = field(default_factory=dict)  # absolute path (before the move) -> new bytes
     originals: dict[str, bytes] = field(default_factory=dict)
     links: int = 0  # links rewritten
@@ -52,7 +54,7 @@ def plan_rename(settings: Settings, old: str, new: str) -> RenamePlan:
     """What renaming `old` to `new` (paths as the user typed them) writes; raises RenameError."""
     docs = os.path.realpath(settings.docs_dir)
     old_abs, new_abs = os.path.abspath(old), os.path.abspath(new)
-    if os.path.isdir(new_abs) and not os.path.isdir(old_abs):
+    if (os.path.isdir(new_abs) or new.endswith(("/", os.sep))) and not os.path.isdir(old_abs):
         new_abs = os.path.join(new_abs, os.path.basename(old_abs))  # `mv a.md folder/`
     for path in (old_abs, new_abs):
         if not _inside(docs, path):
@@ -69,6 +71,11 @@ def plan_rename(settings: Settings, old: str, new: str) -> RenamePlan:
         raise RenameError("the old and the new name are the same")
     if old_rel in ("", ".") or new_rel in ("", "."):
         raise RenameError("cannot rename the notes folder itself")
+    if any(part.startswith(".") for part in new_rel.split("/")):
+        raise RenameError(f"{new} is in a hidden folder or is a hidden file: the site would not publish it")
+    bad = _NOT_IN_NAMES.search(new_rel)
+    if bad:
+        raise RenameError(f"'{bad.group()}' cannot be in a note's name: a wiki-link to it could not be written")
 
     files = NoteFiles.find(settings)
     vault = files.vault()
@@ -89,21 +96,39 @@ def plan_rename(settings: Settings, old: str, new: str) -> RenamePlan:
     before = build_index(vault.notes, vault.files)
     after_notes = {n.path: dataclasses.replace(n, path=moved(n.path)) for n in vault.notes}
     after = build_index(list(after_notes.values()), {moved(f) for f in vault.files})
-    plan = RenamePlan([(old_abs, new_abs)])
+    plan = RenamePlan([(old_abs, new_abs)], settings.docs_dir)
     for note in vault.notes:
         edits = _note_edits(note, after_notes[note.path], before, after, moved)
         if not edits:
             continue
         path = os.path.join(settings.docs_dir, note.path)
+        shown = settings.shown(path)
+        if not os.access(path, os.W_OK):
+            raise RenameError(f"{shown} links to it but is read-only; nothing renamed")
         with open(path, "rb") as fh:
             raw = fh.read()
         plan.originals[path] = raw
         try:
-            plan.edits[path] = apply_edits(raw, note.text, edits, settings.shown(path))
+            plan.edits[path] = apply_edits(raw, note.text, edits, shown)
         except EditRefused as e:
             raise RenameError(f"{e}; nothing renamed") from None
+        _verify(note, plan.edits[path], shown)
         plan.links += len(edits)
     return plan
+
+
+# Obsidian refuses these in a file name; a wiki-link to such a name cannot be written
+_NOT_IN_NAMES = re.compile(r"[\[\]#^|]")
+
+
+def _verify(note: Note, edited: bytes, shown: str) -> None:
+    """The rewritten note reads as the old one did: its front matter still parses, and it has as
+    many links (a new name that YAML quoting or link syntax cannot hold would lose one)."""
+    again, found = load_note(note.path, edited)
+    if any(d.rule == "frontmatter-yaml" for d in found) and not note.frontmatter_refused:
+        raise RenameError(f"{shown}: the new name cannot be written in its front matter; nothing renamed")
+    if len(again.links) != len(note.links) or len(again.md_links) != len(note.md_links):
+        raise RenameError(f"{shown}: the new name cannot be written as a link there; nothing renamed")
 
 
 def _note_edits(note: Note, renamed: Note, before: Index, after: Index, moved: Callable[[str], str]) -> list[Edit]:
@@ -116,7 +141,11 @@ def _note_edits(note: Note, renamed: Note, before: Index, after: Index, moved: C
         wanted = moved(target)
         by_file_name = _names_file(note.path, link.target, target)
         if _wiki_reaches(after, renamed, link.raw, wanted) and (
-            not by_file_name or _names_file(renamed.path, link.target, wanted)
+            not by_file_name
+            or (
+                _names_file(renamed.path, link.target, wanted)
+                and exact_file_name(renamed.path, link.target, wanted) is None
+            )
         ):
             continue  # it still reaches the file, as Obsidian reads it too (by file name, or by title here)
         if link.start < 0:
@@ -130,8 +159,9 @@ def _note_edits(note: Note, renamed: Note, before: Index, after: Index, moved: C
         if target is None or md.start < 0:
             continue
         wanted = moved(target)
-        new = _rewritten_md(md, renamed.path, wanted)
-        if md.dest == _rewritten_md(md, note.path, target):
+        angle = md.start > 0 and note.text[md.start - 1] == "<"
+        new = _rewritten_md(md, renamed.path, wanted, angle)
+        if md.dest == _rewritten_md(md, note.path, target, angle):
             if new != md.dest:  # written the shortest way: kept the shortest way (a rename back restores it)
                 edits.append((md.start, md.end, new))
             continue
@@ -180,6 +210,11 @@ def _rewritten_wiki(link: WikiLink, wanted: str, after: Index, source: Note) -> 
     stem = posixpath.basename(bare) + (".md" if with_md and is_note else "")
     path = bare + (".md" if with_md and is_note else "")
     forms = [path, stem] if "/" in written else [stem, path]
+    if written.startswith("/"):
+        forms.insert(0, "/" + path)
+    elif written.startswith(("./", "../")):
+        relative = posixpath.relpath(path, posixpath.dirname(source.path) or ".")
+        forms.insert(0, relative if relative.startswith("../") else "./" + relative)
     for form in forms:
         raw = prefix + form + inner[cut:] + "]]"
         if _wiki_reaches(after, source, raw, wanted):
@@ -187,7 +222,7 @@ def _rewritten_wiki(link: WikiLink, wanted: str, after: Index, source: Note) -> 
     raise RenameError(f"{source.path}:{link.line}: no way to write {link.raw} so that it reaches {wanted}")
 
 
-def _rewritten_md(link: MdLink, source: str, wanted: str) -> str:
+def _rewritten_md(link: MdLink, source: str, wanted: str, angle: bool = False) -> str:
     path, sep, rest = link.dest.partition("#")
     query = ""
     if "?" in path:
@@ -197,7 +232,7 @@ def _rewritten_md(link: MdLink, source: str, wanted: str) -> str:
         new = "/" + wanted
     else:
         new = posixpath.relpath(wanted, posixpath.dirname(source) or ".")
-    if "%" in path:
+    if "%" in path or (" " in new and not angle):  # a bare destination holds no raw space
         new = quote(new, safe="/")
     return new + query + (sep + rest if sep else "")
 
@@ -207,10 +242,10 @@ def apply_rename(plan: RenamePlan) -> None:
     written: list[str] = []
     try:
         for path, data in plan.edits.items():
-            with open(path, "rb") as fh:
-                if fh.read() != plan.originals[path]:
-                    raise RenameError(f"{path} changed while fmkb was working; nothing renamed")
-            write_atomic(path, data)
+            try:
+                replace_file(path, data, plan.originals[path])  # keeps the file's mode; refuses a changed file
+            except WriteRefused:
+                raise RenameError(f"{path} changed while fmkb was working; nothing renamed") from None
             written.append(path)
         (old, new), *_ = plan.moves
         if os.path.exists(new) and os.path.realpath(new) != os.path.realpath(old):
@@ -219,8 +254,20 @@ def apply_rename(plan: RenamePlan) -> None:
         os.rename(old, new)
     except BaseException:
         for path in written:
-            write_atomic(path, plan.originals[path])
+            replace_file(path, plan.originals[path], plan.edits[path])
         raise
+    _remove_empty_folders(os.path.dirname(old), plan.root)
+
+
+def _remove_empty_folders(folder: str, root: str) -> None:
+    """The folders a move left empty, up to the notes folder (a rename back leaves no trace)."""
+    root = os.path.realpath(root)
+    while os.path.realpath(folder).startswith(root + os.sep):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        folder = os.path.dirname(folder)
 
 
 def _inside(root: str, path: str) -> bool:

@@ -523,7 +523,9 @@ _EXTERNAL_DEST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|//")
 # `](` before a destination that has no scheme: a link that may name a file of the site
 _SITE_DEST = re.compile(r"\]\([ \t]*\n?[ \t]*<?(?![A-Za-z][A-Za-z0-9+.-]*:|//)[^\s)>]")
 _DEST_ANGLE = re.compile(r"[ \t]*\n?[ \t]*<([^<>\n]*)>")
-_DEST_BARE = re.compile(r"[ \t]*\n?[ \t]*((?:[^\s()]|\([^\s()]*\))+)")
+# as Python-Markdown reads it: everything up to the closing ')' (spaces too, one level of
+# parentheses), less a trailing "title" or 'title'
+_DEST_BARE = re.compile(r"[ \t]*\n?[ \t]*((?:[^()\n]|\([^()\n]*\))+?)(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'))?[ \t]*(?=\))")
 
 
 def may_link_in_site(body: str) -> bool:

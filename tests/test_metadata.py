@@ -152,3 +152,30 @@ def test_offline_it_says_so_once_and_reports_nothing(tmp_path, run_cli, httpserv
     (root / "mkdocs.yml").write_text(yml)
     code, out, err = run_cli(root, "check", "--metadata")
     assert code == 2 and err.count("offline?") == 1 and "bib-metadata-drift" not in out
+
+
+def test_fix_takes_the_named_fields_from_the_sources_and_keeps_every_other_byte(tmp_path, httpserver, run_cli):
+    _serve(httpserver)
+    root = _vault(tmp_path, httpserver)
+    before = (root / "references.bib").read_text()
+    code, out, err = run_cli(root, "check", "--metadata", "--fix", "--fields", "author,journal", "--format", "json")
+    after = (root / "references.bib").read_text()
+    assert "took 2 fields from the sources" in err
+    order = [
+        "Rafailov, Rafael",
+        "Sharma, Archit",
+        "Mitchell, Eric",
+        "Ermon, Stefano",
+        "Manning, Christopher D.",
+        "Finn, Chelsea",
+    ]
+    fixed = "{" + " and ".join(order) + "}"
+    assert fixed in after and "journal = {Nature}" in after
+    assert after.replace(fixed, "{" + SWAPPED + "}").replace("{Nature}", "{Science}") == before
+    assert [line for line, _ in _drift(out)] == [14, 31]  # the withdrawn paper and the unknown DOI remain
+
+
+def test_fix_needs_the_fields_named(tmp_path, httpserver, run_cli):
+    root = _vault(tmp_path, httpserver)
+    code, _, err = run_cli(root, "check", "--metadata", "--fix")
+    assert code == 2 and "--fields title,author,year,journal,booktitle" in err

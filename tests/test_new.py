@@ -289,7 +289,7 @@ def test_killed_mid_run_never_leaves_a_damaged_file(repo, httpserver, signame):
     bib.write_bytes(original)
     # from before the imports finish to after the command is done, as this machine runs it now;
     # the last run is not killed at all (it ends as the whole one did)
-    for delay in [0.05, *(whole * (0.25 + i * 0.2) for i in range(5)), 60]:
+    for delay in [0.05, *(whole * (0.3 + i * 0.25) for i in range(3)), 60]:
         _kill_run(repo, getattr(_signal, signame), delay)
         now = bib.read_bytes()
         assert now == original or (now.startswith(original) and now.rstrip().endswith(b"}"))

@@ -26,12 +26,15 @@ def _check(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, cache_dir="")
     if args.only:
         settings = _only(settings, args.only)
-    if args.fix:
+    if args.fix and not args.metadata:
         code = _fix(settings)
         if code:
             return code
     if args.metadata:
         return _metadata(settings, args)
+    if args.fields:
+        print("fmkb: error: --fields goes with --metadata --fix", file=sys.stderr)
+        return 2
     if args.external:  # it reads every note's URLs: the full pass
         from .diagnostics import sort_key
         from .external import Unreachable, check_external
@@ -55,20 +58,43 @@ def _check(args: argparse.Namespace) -> int:
 
 def _metadata(settings: Settings, args: argparse.Namespace) -> int:
     """`check --metadata`: the bibliography against arXiv and Crossref (with the check's report)."""
+    from .bibcache import BibSource
     from .diagnostics import sort_key
     from .engine import check
     from .external import Unreachable
-    from .metadata import check_metadata
+    from .metadata import FIELDS, adopt, check_metadata, gather
 
-    report = check(settings)
-    from .bibcache import BibSource
-
-    bib, _ = BibSource(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir).get()
+    fields = {f.strip() for f in (args.fields or "").split(",") if f.strip()}
+    if args.fix and not fields:
+        print(f"fmkb: error: name the fields to take from the sources: --fields {','.join(FIELDS)}", file=sys.stderr)
+        return 2
+    if fields - set(FIELDS):
+        print(f"fmkb: error: --fields takes {', '.join(FIELDS)}", file=sys.stderr)
+        return 2
+    source = BibSource(settings.bibliography, settings.shown(settings.bibliography), settings.cache_dir)
+    bib, _ = source.get()
     try:
-        found = check_metadata(bib, settings, strict=args.strict)
+        gathered = gather(bib, settings)
     except Unreachable as e:
         print(f"fmkb: bibliography not checked against its sources: {e}", file=sys.stderr)
         return 2
+    if args.fix:
+        from .fsutil import WriteRefused, replace_file
+
+        with open(settings.bibliography, "rb") as fh:
+            original = fh.read()
+        text, changed = adopt(original.decode("utf-8"), bib, gathered, fields)
+        if changed:
+            try:
+                replace_file(settings.bibliography, text.encode("utf-8"), original)
+            except WriteRefused as e:
+                print(f"fmkb: error: {e}", file=sys.stderr)
+                return 1
+            print(f"fmkb: took {changed} field{'s' if changed != 1 else ''} from the sources", file=sys.stderr)
+            bib, _ = BibSource(settings.bibliography, settings.shown(settings.bibliography), "").get()
+            gathered = gather(bib, settings)  # answers come from the cache now
+    report = check(settings)
+    found = check_metadata(bib, settings, strict=args.strict, gathered=gathered)
     diagnostics = sorted(report.diagnostics + found, key=sort_key)
     summary = summarize(diagnostics, report.notes, report.links, report.citations)
     sys.stdout.write(RENDERERS[args.format](diagnostics, summary))
@@ -251,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-cache", action="store_true", help="check everything afresh; neither read nor write the cache folder"
+    )
+    p.add_argument(
+        "--fields", metavar="FIELD[,FIELD]", help="with --metadata --fix: the fields to take from the sources"
     )
     p.add_argument("--only", metavar="RULE[,RULE]", help="report only these rules (turning them on), e.g. note-orphan")
     p.add_argument(

@@ -283,7 +283,7 @@ def house_key(paper: Paper) -> str:
     return f"{family}{paper.year}{first}"
 
 
-def _bib_value(text: str) -> str:
+def bib_value(text: str) -> str:
     """A brace-delimited BibTeX value: special characters escaped, braces balanced."""
     text = " ".join(text.split())
     text = text.replace("\\", "").replace("{", "").replace("}", "")
@@ -318,5 +318,5 @@ def bibtex_entry(paper: Paper, key: str) -> str:
     if entry_type in ("article", "inproceedings") and not paper.venue:
         entry_type = "misc"
     width = max(len(n) for n, _ in fields)
-    body = ",\n".join(f"  {n.ljust(width)} = {{{_bib_value(v)}}}" for n, v in fields)
+    body = ",\n".join(f"  {n.ljust(width)} = {{{bib_value(v)}}}" for n, v in fields)
     return f"@{entry_type}{{{key},\n{body}\n}}\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from .config import Settings
 from .diagnostics import Diagnostic, Severity, diag
 from .drift import compare
 from .external import Progress, Unreachable
-from .fetch import FetchError, Paper, fetch_doi, get, parse_arxiv_feed
+from .fetch import FetchError, Paper, bib_value, fetch_doi, get, parse_arxiv_feed
 
 CACHE_NAME = "metadata.json"
 ARXIV_BATCH = 50  # ids per arXiv API request
@@ -56,8 +57,25 @@ def check_metadata(
     fetch_arxiv_batch: Callable[[list[str]], dict[str, Answer]] | None = None,
     fetch_one_doi: Callable[[str], Answer] | None = None,
     now: Callable[[], float] = time.time,
+    gathered: dict[str, tuple[str, str, Answer]] | None = None,
 ) -> list[Diagnostic]:
     """`bib-metadata-drift` for every entry that disagrees with its source."""
+    found = gathered if gathered is not None else gather(bib, settings, fetch_arxiv_batch, fetch_one_doi, now)
+    out: list[Diagnostic] = []
+    for key, (kind, ident, said) in sorted(found.items()):
+        out.extend(_diagnostics(bib.path, bib.entries[key], kind, ident, said, strict))
+    return out
+
+
+def gather(
+    bib: Bibliography,
+    settings: Settings,
+    fetch_arxiv_batch: Callable[[list[str]], dict[str, Answer]] | None = None,
+    fetch_one_doi: Callable[[str], Answer] | None = None,
+    now: Callable[[], float] = time.time,
+) -> dict[str, tuple[str, str, Answer]]:
+    """Each entry's source and what it said (from the cache, or asked now): key -> (kind, id,
+    answer). An entry whose source did not answer this time is left out (checked next run)."""
     wanted = {key: src for key, entry in bib.entries.items() if (src := source_of(entry)) is not None}
     cache_path = os.path.join(settings.cache_dir, CACHE_NAME) if settings.cache_dir else ""
     ttl = settings.network.cache_ttl * 3600
@@ -100,13 +118,63 @@ def check_metadata(
         raise Unreachable(f"no answer from arXiv or Crossref ({failures[0]}): offline?")
     if cache_path:
         cachefile.write(cache_path, json.dumps({k: _row(a) for k, a in sorted(answers.items())}, indent=1))
-    out: list[Diagnostic] = []
-    for key, (kind, ident) in sorted(wanted.items()):
+    out: dict[str, tuple[str, str, Answer]] = {}
+    for key, (kind, ident) in wanted.items():
         said = answers.get(f"{kind}:{ident}")
-        if said is None:
-            continue  # not answered this time (a failure already said why): checked next run
-        out.extend(_diagnostics(bib.path, bib.entries[key], kind, ident, said, strict))
+        if said is not None:
+            out[key] = (kind, ident, said)
     return out
+
+
+FIELDS = ("title", "author", "year", "journal", "booktitle")
+
+
+def adopt(text: str, bib: Bibliography, found: dict[str, tuple[str, str, Answer]], fields: set[str]) -> tuple[str, int]:
+    """`text` (the bibliography's) with the source's value in each drifting field of `fields`,
+    and how many fields changed; every other character is kept."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []
+    for key, (kind, _ident, said) in found.items():
+        if said.paper is None:
+            continue
+        entry = bib.entries[key]
+        for drift in compare(entry, said.paper, kind):
+            if drift.field not in fields or drift.field not in entry.field_lines:
+                continue
+            span = _value_span(text, starts[entry.field_lines[drift.field] - 1], drift.field)
+            if span is not None:
+                edits.append((*span, "{" + bib_value(drift.source_value) + "}"))
+    out: list[str] = []
+    last = 0
+    for start, end, value in sorted(edits):
+        out.extend((text[last:start], value))
+        last = end
+    out.append(text[last:])
+    return "".join(out), len(edits)
+
+
+def _value_span(text: str, line_start: int, name: str) -> tuple[int, int] | None:
+    """(start, end) of the value of field `name` whose line starts at `line_start`: a {braced}
+    value (balanced), a "quoted" one, or a bare word."""
+    m = re.compile(rf"\s*{re.escape(name)}\s*=\s*", re.I).match(text, line_start)
+    if m is None:
+        return None
+    at = m.end()
+    if at < len(text) and text[at] == "{":
+        depth = 0
+        for i in range(at, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                return at, i + 1
+        return None
+    if at < len(text) and text[at] == '"':
+        close = text.find('"', at + 1)
+        return (at, close + 1) if close != -1 else None
+    bare = re.compile(r"[^,}\s]+").match(text, at)
+    return (at, bare.end()) if bare else None
 
 
 def _reason(failure: str) -> str:

@@ -127,3 +127,8 @@ def test_a_doi_source_checks_the_venue_and_the_issued_year():
     assert compare(_entry(journal="Nature", year="2021", author="Jumper, John"), source, "doi") == []
     drifts = compare(_entry(journal="Science", year="2020", author="Jumper, John"), source, "doi")
     assert _fields(drifts) == ["year", "journal"] and drifts[1].source_value == "Nature"
+
+
+def test_a_published_title_that_differs_from_arxivs_says_how_to_check_it():
+    (d,) = compare(_entry(title="DPO for Everyone", booktitle="NeurIPS", year="2023"), DPO, "arxiv")
+    assert d.field == "title" and "add the DOI" in d.message

@@ -93,3 +93,11 @@ def test_an_arxiv_doi_and_an_eprint_are_the_same_work(tmp_path):
         and "2001.08361" in d.message
         and d.hint == "cite 'kaplan2020scaling' and remove this entry"
     )
+
+
+def test_a_versioned_arxiv_id_and_the_bare_id_are_the_same_work(tmp_path):
+    twin = "\n@misc{kaplan2020v2,\n  title = {Scaling Laws}, author = {Kaplan, Jared}, year = {2020},\n"
+    twin += "  eprint = {2001.08361v2}\n}\n"
+    make_vault(tmp_path, {"a.md": "[@kaplan2020scaling] [@kaplan2020v2] [@hoffmann2022training]\n"}, bib=BIB + twin)
+    (d,) = diags(tmp_path, "bib-duplicate-id")
+    assert "kaplan2020v2" in d.message and "2001.08361" in d.message

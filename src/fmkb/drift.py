@@ -57,7 +57,13 @@ def compare(entry: BibEntry, source: Paper, kind: str) -> list[Drift]:
     out: list[Drift] = []
     fields = entry.fields
     if "title" in fields and plain(fields["title"]) != plain(source.title):
-        out.append(Drift("title", f"the title differs from {_where(kind)}'s", source.title))
+        venue = (fields.get("journal") or fields.get("booktitle") or "").strip()
+        if kind == "arxiv" and venue and "arxiv" not in plain(venue):
+            # the published version may be titled otherwise: its DOI would let it be checked
+            message = f"the title differs from arXiv's (if {venue!r} titled it so, add the DOI)"
+        else:
+            message = f"the title differs from {_where(kind)}'s"
+        out.append(Drift("title", message, source.title))
     if "author" in fields:
         ours, truncated = family_names(fields["author"])
         theirs = [_folded(family) for family, _given in source.authors]

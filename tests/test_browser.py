@@ -281,3 +281,57 @@ def test_no_script_from_notes_or_bibliography_runs(page, hostile_site, path):
     if path == "hostile/":
         text = page.locator("article").inner_text()
         assert 'window.__xss="alias"' in text and "Body" in text and "and a link" in text
+
+
+def _context(browser, **options):
+    from conftest import local_only
+
+    context = browser.new_context(**options)
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    local_only(context)
+    return context, requested
+
+
+def test_the_site_follows_a_dark_system_and_the_toggle_switches_back(browser, site_url):
+    context, _ = _context(browser, color_scheme="dark")
+    page = context.new_page()
+    page.goto(site_url + CHINCHILLA)
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "default"
+    context.close()
+
+
+def test_a_light_system_gets_the_light_palette(browser, site_url):
+    context, _ = _context(browser, color_scheme="light")
+    page = context.new_page()
+    page.goto(site_url)
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "default"
+    context.close()
+
+
+def test_no_font_is_fetched_from_another_host(browser, site_url):
+    context, requested = _context(browser)
+    page = context.new_page()
+    page.goto(site_url + CHINCHILLA)
+    page.wait_for_load_state("networkidle")
+    assert requested and all(url.startswith(site_url) for url in requested), [
+        u for u in requested if not u.startswith(site_url)
+    ]
+    context.close()
+
+
+def test_on_a_phone_the_papers_index_scrolls_instead_of_squeezing_titles(browser, site_url):
+    context, _ = _context(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(site_url + "papers/")
+    table = page.locator("table.fmkb-index").first
+    widths = table.evaluate(
+        "t => ({scroll: t.scrollWidth, client: t.clientWidth,"
+        " title: t.querySelector('tbody td:nth-child(2)').getBoundingClientRect().width})"
+    )
+    assert widths["title"] >= 150, widths  # it was about 50 px, words broken mid-word
+    assert widths["scroll"] > widths["client"]  # the rest of the table is a sideways scroll away
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # the page itself does not scroll sideways
+    context.close()

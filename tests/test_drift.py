@@ -132,3 +132,39 @@ def test_a_doi_source_checks_the_venue_and_the_issued_year():
 def test_a_published_title_that_differs_from_arxivs_says_how_to_check_it():
     (d,) = compare(_entry(title="DPO for Everyone", booktitle="NeurIPS", year="2023"), DPO, "arxiv")
     assert d.field == "title" and "add the DOI" in d.message
+
+
+def test_a_team_named_as_the_one_author_stands_for_its_members():
+    source = Paper("GPT-4 Technical Report", [("OpenAI", ""), ("Achiam", "Josh"), ("Adler", "Steven")], 2023, "misc")
+    assert compare(_entry(author="{OpenAI}"), source, "arxiv") == []
+    assert _fields(compare(_entry(author="Achiam, Josh"), source, "arxiv")) == ["author"]  # a person is not a team
+
+
+def test_a_family_name_of_several_parts_split_another_way_is_the_same_person():
+    source = Paper("T", [("Chen", "Mark"), ("Pinto", "Henrique Ponde de Oliveira")], 2021, "misc")
+    assert compare(_entry(author="Chen, Mark and Ponde de Oliveira Pinto, Henrique"), source, "arxiv") == []
+
+
+def test_two_names_of_one_venue_agree_and_two_venues_do_not():
+    from fmkb.drift import same_venue
+
+    assert same_venue(
+        "Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)",
+        "2022 IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)",
+    )
+    assert same_venue(
+        "Proceedings of the 29th Symposium on Operating Systems Principles",
+        "Proceedings of the 29th Symposium on Operating Systems Principles (SOSP)",
+    )
+    assert (
+        same_venue(
+            "FAccT", "Proceedings of the 2021 ACM Conference on Fairness, Accountability, and Transparency (FAccT)"
+        )
+        is False
+    )
+    assert not same_venue("Science", "Nature")
+
+
+def test_authors_of_a_published_version_that_differ_from_arxiv_say_how_to_check_them():
+    (d,) = compare(_entry(author=_authors(0, 1, 2, 3, 4), booktitle="NeurIPS"), DPO, "arxiv")
+    assert "add the DOI" in d.message

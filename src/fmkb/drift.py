@@ -39,11 +39,29 @@ def plain(text: str) -> str:
 
 def family_names(author_field: str) -> tuple[list[str], bool]:
     """The entry's authors' family names, compared forms; and whether the list ends in 'others'."""
+    people, truncated = _people(author_field)
+    return [family for family, _full in people], truncated
+
+
+def _people(author_field: str) -> tuple[list[tuple[str, str]], bool]:
+    """(family name, full name) of each author, compared forms; and whether the list ends in 'others'."""
     names = split_authors(author_field)
     truncated = bool(names) and names[-1].strip().lower() == "others"
     if truncated:
         names = names[:-1]
-    return [_folded(person(n).family) for n in names], truncated
+    out = []
+    for n in names:
+        p = person(n)
+        out.append((_folded(p.family), _folded(p.full)))
+    return out, truncated
+
+
+def _same_person(ours: tuple[str, str], theirs: tuple[str, str]) -> bool:
+    """The same family name; or, for a family name of several parts split another way ('Ponde de
+    Oliveira Pinto, Henrique' and 'Pinto, Henrique Ponde de Oliveira'), the same full name."""
+    if ours[0] == theirs[0]:
+        return True
+    return sorted(ours[1].split()) == sorted(theirs[1].split())
 
 
 def _folded(name: str) -> str:
@@ -64,13 +82,22 @@ def compare(entry: BibEntry, source: Paper, kind: str) -> list[Drift]:
         else:
             message = f"the title differs from {_where(kind)}'s"
         out.append(Drift("title", message, source.title))
+    venue = (fields.get("journal") or fields.get("booktitle") or "").strip()
+    published = kind == "arxiv" and bool(venue) and "arxiv" not in plain(venue)  # it cites the published version
     if "author" in fields:
-        ours, truncated = family_names(fields["author"])
-        theirs = [_folded(family) for family, _given in source.authors]
-        problem = _authors(ours, theirs, truncated)
+        ours, truncated = _people(fields["author"])
+        theirs = [(_folded(family), _folded(f"{given} {family}")) for family, given in source.authors]
+        team = fields["author"].strip().startswith("{") and fields["author"].strip().endswith("}") and len(ours) == 1
+        if team and theirs and ours[0][0] == theirs[0][0]:
+            problem = ""  # a team named as the one author, which the source lists first, with its members
+        else:
+            problem = _authors(ours, theirs, truncated)
         if problem:
             value = " and ".join(f"{family}, {given}".strip(", ") for family, given in source.authors)
-            out.append(Drift("author", f"{problem} ({_where(kind)} lists {len(theirs)})", value))
+            where = f"{_where(kind)} lists {len(theirs)}"
+            if published:
+                where += f"; if {venue!r} lists them so, add the DOI"
+            out.append(Drift("author", f"{problem} ({where})", value))
     year = fields.get("year", "").strip()
     if year.isdigit():
         venue = (fields.get("journal") or fields.get("booktitle") or "").strip()
@@ -80,24 +107,48 @@ def compare(entry: BibEntry, source: Paper, kind: str) -> list[Drift]:
             out.append(Drift("year", f"the year {year} is not the year of {rule} ({source.year})", str(source.year)))
     if kind == "doi" and source.venue:
         name = "journal" if "journal" in fields else "booktitle" if "booktitle" in fields else ""
-        if name and plain(fields[name]) != plain(source.venue):
+        if name and not same_venue(fields[name], source.venue):
             out.append(Drift(name, f"the {name} differs from Crossref's", source.venue))
     return out
 
 
-def _authors(ours: list[str], theirs: list[str], truncated: bool) -> str:
-    """What is wrong with the entry's family names, or ''."""
+def _authors(ours: list[tuple[str, str]], theirs: list[tuple[str, str]], truncated: bool) -> str:
+    """What is wrong with the entry's authors, or ''."""
     if not theirs:
         return ""
     shown = theirs[: len(ours)] if truncated else theirs
-    if sorted(ours) == sorted(shown) and ours != shown:
+    pairs = list(zip(ours, shown, strict=False))
+    if all(_same_person(a, b) for a, b in pairs) and len(ours) == len(shown):
+        return ""
+    if sorted(a for a, _ in ours) == sorted(b for b, _ in shown):
         return "the authors are in another order"
-    for i, (a, b) in enumerate(zip(ours, shown, strict=False)):
-        if a != b:
-            return f"author {i + 1} is '{b}' in the source, not '{a}'"
-    if len(ours) != len(shown):
-        return f"{len(ours)} authors, not {len(theirs)}" if not truncated else f"{len(ours)} authors before 'others'"
-    return ""
+    for i, (a, b) in enumerate(pairs):
+        if not _same_person(a, b):
+            return f"author {i + 1} is '{b[0]}' in the source, not '{a[0]}'"
+    return f"{len(ours)} authors, not {len(theirs)}" if not truncated else f"{len(ours)} authors before 'others'"
+
+
+# words a venue's name may carry or leave out: "2022 IEEE/CVF Conference on Computer Vision and
+# Pattern Recognition (CVPR)" and "Proceedings of the IEEE/CVF Conference on ... (CVPR)" are one venue
+_VENUE_NOISE = {"proceedings", "of", "the", "on", "in", "ieee", "cvf", "acm", "annual", "conference", "international"}
+
+
+def same_venue(ours: str, theirs: str) -> bool:
+    """Whether two names of a journal or proceedings name one venue: equal when compared like titles;
+    or with the same acronym in parentheses; or equal once years, ordinals and the words venues
+    add or drop (proceedings of the, IEEE, ACM, conference ...) are set aside."""
+    if plain(ours) == plain(theirs):
+        return True
+    acronyms = [re.findall(r"\(([A-Za-z][A-Za-z&-]+)\)", name) for name in (ours, theirs)]
+    if acronyms[0] and acronyms[1] and acronyms[0][-1].lower() == acronyms[1][-1].lower():
+        return True
+
+    def core(name: str) -> set[str]:
+        words = re.sub(r"\([^)]*\)", " ", name)
+        return {w for w in plain(words).split() if w not in _VENUE_NOISE and not re.fullmatch(r"\d+(st|nd|rd|th)?", w)}
+
+    a, b = core(ours), core(theirs)
+    return bool(a) and bool(b) and (a <= b or b <= a)
 
 
 def _where(kind: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -114,8 +115,11 @@ def gather(
                 else:
                     answers[f"doi:{doi}"] = got
     if todo and len(answers) == len(cached) and failures and len({_reason(f) for f in failures}) == 1:
-        # nothing answered, every request failed the same way: no network here; nothing is reported
-        raise Unreachable(f"no answer from arXiv or Crossref ({failures[0]}): offline?")
+        # nothing answered, every request failed the same way: no network here
+        if not cached:  # and nothing known from earlier runs: nothing to report
+            raise Unreachable(f"no answer from arXiv or Crossref ({failures[0]}): offline?")
+        entries = f"{len(todo)} entr{'ies' if len(todo) != 1 else 'y'}"
+        print(f"fmkb: {entries} not checked, no answer ({failures[0]}): offline?", file=sys.stderr)
     if cache_path:
         cachefile.write(cache_path, json.dumps({k: _row(a) for k, a in sorted(answers.items())}, indent=1))
     out: dict[str, tuple[str, str, Answer]] = {}

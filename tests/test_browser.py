@@ -16,6 +16,9 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
+# one worker builds the shipped site once and serves every browser test of this file
+pytestmark = pytest.mark.xdist_group("shipped-site")
+
 ROOT = Path(__file__).resolve().parent.parent
 CHINCHILLA = "papers/training-compute-optimal-large-language-models/"
 

@@ -151,6 +151,9 @@ def test_papers_table_sorts_by_year(page, site_url):
     years = lambda: page.locator("table.fmkb-sortable tbody tr td:first-child").all_inner_texts()  # noqa: E731
     assert len(years()) >= 40
     header = page.locator("table.fmkb-sortable th", has_text="Year")
+    newest_first = [int(y) for y in years()]  # the default, and the heading says so
+    assert newest_first == sorted(newest_first, reverse=True) and header.get_attribute("aria-sort") == "descending"
+    assert header.evaluate("h => getComputedStyle(h, '::after').content").strip('"') == " \u25bc"
     header.click()
     ascending = [int(y) for y in years()]
     assert ascending == sorted(ascending) and header.get_attribute("aria-sort") == "ascending"
@@ -312,6 +315,15 @@ def test_a_light_system_gets_the_light_palette(browser, site_url):
     page.goto(site_url)
     assert page.locator("body").get_attribute("data-md-color-scheme") == "default"
     context.close()
+
+
+def test_the_papers_index_shows_authors_and_descriptions(page, site_url):
+    page.goto(site_url + "papers/")
+    heads = page.locator("table.fmkb-index-paper thead th").all_inner_texts()
+    assert [h.strip() for h in heads] == ["Year", "Title", "Authors", "Venue", "Description"]
+    row = page.locator("table.fmkb-index-paper tbody tr", has_text="Training Compute-Optimal Large Language Models")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[2].startswith("Hoffmann") and len(cells[4]) > 20
 
 
 def test_no_font_is_fetched_from_another_host(browser, site_url):

@@ -93,15 +93,20 @@ def bibliography_html(analysis: Analysis, view: BibView, url_for) -> str:
 def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
     """A sortable table of the notes of one kind."""
     notes = sorted((n for n in analysis.vault.notes if n.kind == kind), key=lambda n: n.title.lower())
-    if kind == "paper":
-        head = ["Year", "Title", "Venue", "Tags"]
+    sorted_by = ""
+    if kind == "paper":  # newest first, as the Year heading's ▼ shows; a click sorts by any column
+        head = ["Year", "Title", "Authors", "Venue", "Description"]
         rows = []
         for n in notes:
             cite = n.meta.get("cite")
             key = cite if isinstance(cite, str) and cite in analysis.bib.entries else None
             year = str(n.meta.get("year") or (view.field(key, "year") if key else ""))
             venue = view.venue(key) if key else ""
-            rows.append([esc(year), _title_cell(n, url_for), esc(venue), esc(", ".join(n.tags))])
+            authors = view.label(key) if key else ""
+            description = str(n.meta.get("description") or "")
+            rows.append([esc(year), _title_cell(n, url_for), esc(authors), esc(venue), esc(description)])
+        rows.sort(key=lambda row: row[0], reverse=True)  # stable: the titles stay in order within a year
+        sorted_by = "Year"
     elif kind == "model":
         head = ["Model", "Organization", "Released", "Parameters", "Active", "Tokens", "Context", "Weights", "License"]
         fields = [key for key, _ in MODEL_FACTS]
@@ -111,7 +116,10 @@ def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
         rows = [
             [_title_cell(n, url_for), esc(str(n.meta.get("description") or "")), esc(", ".join(n.tags))] for n in notes
         ]
-    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    th = "".join(
+        f'<th scope="col" aria-sort="descending">{h}</th>' if h == sorted_by else f'<th scope="col">{h}</th>'
+        for h in head
+    )
     body = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return (
         f'<table class="fmkb-sortable fmkb-index fmkb-index-{esc(kind)}">\n<thead><tr>{th}</tr></thead>\n'

@@ -40,7 +40,7 @@ TAG_ATTRIBUTES: dict[str, frozenset[str]] = {
     "a": frozenset({"href", "name"}),
     "img": frozenset({"src", "alt", "width", "height", "loading"}),
     "td": frozenset({"colspan", "rowspan", "align", "style"}),
-    "th": frozenset({"colspan", "rowspan", "align", "style", "scope"}),
+    "th": frozenset({"colspan", "rowspan", "align", "style", "scope", "aria-sort"}),
     "ol": frozenset({"start", "reversed", "data-search-exclude"}),
     "li": frozenset({"value"}),
     "input": frozenset({"checked", "disabled"}),

@@ -350,3 +350,13 @@ def test_on_a_phone_the_papers_index_scrolls_instead_of_squeezing_titles(browser
     assert widths["scroll"] > widths["client"]  # the rest of the table is a sideways scroll away
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # the page itself does not scroll sideways
     context.close()
+
+
+def test_the_tags_page_lists_every_tag_with_its_count_linking_to_its_section(page, site_url):
+    page.goto(site_url + "tags/")
+    items = page.locator("ul.fmkb-tag-counts li")
+    assert items.count() >= 10
+    counts = [int(c) for c in page.locator("ul.fmkb-tag-counts .fmkb-count").all_inner_texts()]
+    assert counts == sorted(counts, reverse=True) and counts[0] > 1
+    for href in page.locator("ul.fmkb-tag-counts a").evaluate_all("as => as.map(a => a.getAttribute('href'))"):
+        assert page.locator(f"[id='{href[1:]}']").count() == 1, href  # each leads to its section

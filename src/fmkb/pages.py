@@ -21,7 +21,7 @@ SECTIONS = {
     "concepts": ("concept", "Concepts", "The ideas that recur across the papers."),
     "resources": ("resource", "Resources", "Research centres, benchmarks, model hubs and reading paths."),
 }
-_MARKER = re.compile(r"<!--\s*fmkb:(bibliography|index)\s*([a-z]*)\s*-->")
+_MARKER = re.compile(r"<!--\s*fmkb:(bibliography|index|tag-counts)\s*([a-z]*)\s*-->")
 
 
 def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
@@ -35,7 +35,7 @@ def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
         if kind in kinds_present:
             out[f"{folder}/index.md"] = f"# {title}\n\n{intro}\n\n<!-- fmkb:index {kind} -->\n"
     if any(name.split("/")[-1] == "tags" for name in config.plugins):
-        out["tags.md"] = "# Tags\n\nNotes grouped by tag.\n\n<!-- material/tags -->\n"
+        out["tags.md"] = "# Tags\n\nNotes grouped by tag.\n\n<!-- fmkb:tag-counts -->\n\n<!-- material/tags -->\n"
     return out
 
 
@@ -59,6 +59,8 @@ def fill_markers(
     def replace(m: re.Match) -> str:
         if m.group(1) == "bibliography":
             block = bibliography_html(analysis, view, url_for)
+        elif m.group(1) == "tag-counts":
+            block = tag_counts_html(analysis)
         else:
             block = index_table(analysis, view, m.group(2) or "paper", url_for)
         if sink is None:
@@ -88,6 +90,29 @@ def bibliography_html(analysis: Analysis, view: BibView, url_for) -> str:
             extra = f'<br><span class="fmkb-cited-by">Cited by: {links}</span>'
         items.append(reference_html(view, key, anchor_id(key), extra))
     return '<ol class="fmkb-references fmkb-bibliography">\n' + "\n".join(items) + "\n</ol>\n"
+
+
+def tag_counts_html(analysis: Analysis) -> str:
+    """Every tag with the number of notes that carry it, most used first, each a link to its
+    section below (the tags plugin's `tag:` anchors)."""
+    counts: dict[str, int] = {}
+    for note in analysis.vault.notes:
+        for tag in dict.fromkeys(note.tags):
+            counts[tag] = counts.get(tag, 0) + 1
+    if not counts:
+        return ""
+    items = "".join(
+        f'<li><a href="#tag:{esc(slug_tag(tag))}">{esc(tag)}</a> <span class="fmkb-count">{n}</span></li>'
+        for tag, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+    )
+    return f'<ul class="fmkb-tag-counts">{items}</ul>\n'
+
+
+def slug_tag(tag: str) -> str:
+    """The id the tags plugin gives a tag's section (its toc slug of the tag's name)."""
+    from markdown.extensions.toc import slugify
+
+    return slugify(tag, "-")
 
 
 def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:

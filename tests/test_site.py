@@ -337,3 +337,23 @@ def test_links_replace_exactly_their_own_characters_whatever_the_front_matter(tm
     notes = {**NOTES, "index.md": front + "# Home\n\nRead [[Scaling laws]] for more, then [[Scaling laws|this]].\n"}
     html = page(build_site(tmp_path, notes), ".")
     assert re.search(r"Read <a class=\"fmkb-link\" href=\"[^\"]+\">Scaling laws</a> for more, then <a ", html), html
+
+
+def test_linked_from_is_grouped_by_kind_with_the_sentence_around_each_link(tmp_path):
+    html = page(build_site(tmp_path), "concepts/scaling-laws")
+    section = html[html.index('id="fmkb-backlinks"') :]
+    kinds = re.findall(r'<h3 class="fmkb-backlinks-kind">([A-Za-z ]+) <span class="fmkb-count">(\d+)</span>', section)
+    assert ("Papers", "1") in kinds and ("Other pages", "1") in kinds
+    assert [k for k, _ in kinds] == sorted(
+        (k for k, _ in kinds), key=["Papers", "Models", "Concepts", "Resources", "Other pages"].index
+    )
+    contexts = re.findall(r'<div class="fmkb-context">([^<]*)</div>', section)
+    assert contexts and all("[[" not in c and "[@" not in c for c in contexts)
+
+
+def test_the_home_page_cites_into_the_bibliography_without_a_references_list(tmp_path):
+    notes = {**NOTES, "index.md": "# Home\n\nStart at [[Scaling laws]] [@kaplan2020scaling].\n"}
+    html = page(build_site(tmp_path, notes), "")
+    assert 'id="fmkb-references"' not in html
+    cites = re.findall(r'<a class="fmkb-cite" href="([^"]+)"', html)
+    assert cites and all(h.startswith("bibliography/#ref-") for h in cites)

@@ -37,10 +37,12 @@ from .load import Parsed
 from .model import Note
 from .publish import HeadingIds, note_header, page_markdown, renderer_failure, too_complex
 from .render import (
+    Backlink,
     BibView,
     PageContext,
     Stash,
     backlinks_section,
+    link_context,
     references_section,
 )
 from .resolve import check_link
@@ -151,12 +153,13 @@ class Build:
     too_complex: set[str]  # notes published as a notice
     paper_notes: dict[str, str]  # bib key -> the paper note that has it as `cite`
     view: BibView
-    backlinks: dict[str, list[str]]  # note path -> the notes linking to it
+    backlinks: dict[str, list[tuple[str, str]]]  # note path -> (linking note, the sentence around its link)
     urls: dict[str, str] = field(default_factory=dict)  # note path -> its page's URL
     generated: dict[str, str] = field(default_factory=dict)  # generated page -> its Markdown
     tails: dict[str, tuple[str, str]] = field(default_factory=dict)  # per page: References, Linked-from
     stashes: dict[str, Stash] = field(default_factory=dict)  # per page: link and citation HTML to put back
     blocks: dict[str, list[str]] = field(default_factory=dict)  # generated tables, put into the finished page
+    cite_targets: dict[str, str] = field(default_factory=dict)  # page -> the Bibliography's URL its citations use
     nonce: str = field(default_factory=lambda: secrets.token_hex(8))  # names their placeholders
 
     @staticmethod
@@ -177,16 +180,17 @@ class Build:
         return self.blocks.setdefault(src, [])
 
 
-def _backlinks(analysis: Analysis) -> dict[str, list[str]]:
-    back: dict[str, list[str]] = {}
+def _backlinks(analysis: Analysis) -> dict[str, list[tuple[str, str]]]:
+    """Each note's linking notes, once each, with the sentence around the first such link."""
+    back: dict[str, dict[str, str]] = {}
     for note in analysis.vault.notes:
         for link in note.links:
             res, problem = check_link(analysis.index, note, link)
             if problem is None and res.note is not None and res.note is not note:
-                bucket = back.setdefault(res.note.path, [])
+                bucket = back.setdefault(res.note.path, {})
                 if note.path not in bucket:
-                    bucket.append(note.path)
-    return back
+                    bucket[note.path] = link_context(note, link)
+    return {path: list(sources.items()) for path, sources in back.items()}
 
 
 class FmkbPlugin(BasePlugin[FmkbConfig]):
@@ -409,11 +413,18 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         body = pages.fill_markers(body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce)
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
-        sources = [(build.notes[p].title, url_for(p)) for p in build.backlinks.get(src, [])]
+        sources = [
+            Backlink(build.notes[p].title, url_for(p), build.notes[p].kind, context)
+            for p, context in build.backlinks.get(src, [])
+        ]
+        # the home page links its citations to the Bibliography instead of ending in a references dump
+        home = src == "index.md" and bib_url is not None
+        if home:
+            build.cite_targets[src] = bib_url or ""
         # appended to the HTML in on_page_content: Markdown has nothing to do with these blocks
         build.tails[src] = (
-            references_section(cited, build.view, bib_url),
-            backlinks_section(sorted(sources, key=lambda s: s[0].lower())),
+            "" if home else references_section(cited, build.view, bib_url),
+            backlinks_section(sources),
         )
         return body
 
@@ -426,6 +437,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         stash = build.stashes.pop(page.file.src_uri, None)
         if stash is not None:
             html = stash.fill(html)
+        target = build.cite_targets.get(page.file.src_uri)
+        if target:  # citations on this page point into the Bibliography
+            html = html.replace('<a class="fmkb-cite" href="#ref-', f'<a class="fmkb-cite" href="{target}#ref-')
         html = self.policy.clean(html)
         refs, back = build.tails.get(page.file.src_uri, ("", ""))
         for block, ident, title in ((refs, "fmkb-references", "References"), (back, "fmkb-backlinks", "Linked from")):

@@ -541,11 +541,73 @@ def insert_after_h1(markdown: str, html_block: str) -> str:
     return html_block + "\n\n" + markdown
 
 
-def backlinks_section(sources: list[tuple[str, str]]) -> str:
-    """`sources`: (title, href to the built page)."""
+@dataclass(frozen=True, slots=True)
+class Backlink:
+    title: str  # of the linking note
+    href: str  # to its built page
+    kind: str  # its kind: the group it is listed in
+    context: str  # the sentence around the link, as plain text
+
+
+_KIND_GROUPS = [("paper", "Papers"), ("model", "Models"), ("concept", "Concepts"), ("resource", "Resources")]
+
+
+def backlinks_section(sources: list[Backlink]) -> str:
+    """Linked from: the linking notes grouped by kind, each with the sentence around its link."""
     if not sources:
         return ""
-    items = "\n".join(f'<li><a href="{esc(href)}">{esc(title)}</a></li>' for title, href in sources)
-    return (
-        f'<h2 id="fmkb-backlinks">Linked from</h2>\n<ul class="fmkb-backlinks" data-search-exclude>\n{items}\n</ul>\n'
+    groups = []
+    known = {kind for kind, _ in _KIND_GROUPS}
+    for kind, name in [*_KIND_GROUPS, ("", "Other pages")]:
+        members = sorted(
+            (s for s in sources if (s.kind == kind or (not kind and s.kind not in known))),
+            key=lambda s: s.title.lower(),
+        )
+        if not members:
+            continue
+        items = "\n".join(
+            f'<li><a href="{esc(s.href)}">{esc(s.title)}</a>'
+            + (f'<div class="fmkb-context">{esc(s.context)}</div>' if s.context else "")
+            + "</li>"
+            for s in members
+        )
+        count = f'<span class="fmkb-count">{len(members)}</span>'
+        groups.append(
+            f'<h3 class="fmkb-backlinks-kind">{name} {count}</h3>\n<ul class="fmkb-backlinks">\n{items}\n</ul>'
+        )
+    body = "\n".join(groups)
+    return f'<h2 id="fmkb-backlinks">Linked from</h2>\n<div data-search-exclude>\n{body}\n</div>\n'
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"'])|\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.|#|>|\|))")
+_MARKUP = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]|\[@[^\]]*\]|[*_`]+")
+
+
+def link_context(note: Note, link: WikiLink, limit: int = 240) -> str:
+    """The sentence of `note` around `link`, as plain text (wiki-links as the words they show,
+    citations and emphasis marks left out), cut to about `limit` characters around the link."""
+    if link.in_frontmatter or link.start < 0:
+        return ""
+    text = note.text
+    start = note.body_start
+    for brk in _SENTENCE_END.finditer(text, note.body_start, link.start):
+        start = brk.end()
+    after = _SENTENCE_END.search(text, link.end)
+    end = after.start() if after else len(text)
+    if text[start:end].lstrip().startswith("#"):
+        return ""  # a heading is no context
+    head = tail = ""
+    if end - start > limit:  # a window around the link
+        half = limit // 2
+        if link.start - start > half:
+            start = text.rfind(" ", start, link.start - half) + 1 or link.start - half
+            head = "…"
+        if end - link.end > half:
+            end = text.find(" ", link.end + half, end) if text.find(" ", link.end + half, end) != -1 else end
+            tail = "…"
+    sentence = text[start:end]
+    plain = _MARKUP.sub(
+        lambda m: (m.group(2) or m.group(1) or "") if m.group(0).startswith(("[[", "![[")) else "", sentence
     )
+    plain = " ".join(plain.lstrip("-*+> 0123456789.").split())
+    return f"{head}{plain}{tail}" if plain else ""

@@ -168,3 +168,15 @@ def test_two_names_of_one_venue_agree_and_two_venues_do_not():
 def test_authors_of_a_published_version_that_differ_from_arxiv_say_how_to_check_them():
     (d,) = compare(_entry(author=_authors(0, 1, 2, 3, 4), booktitle="NeurIPS"), DPO, "arxiv")
     assert "add the DOI" in d.message
+
+
+def test_a_venue_is_not_another_that_holds_its_words():
+    from fmkb.drift import same_venue
+
+    assert not same_venue("Nature", "Nature Communications")
+    assert not same_venue("Machine Learning", "Journal of Machine Learning Research")
+
+
+def test_a_given_name_and_a_family_name_swapped_are_drift():
+    source = Paper("T", [("Li", "Wei")], 2020, "misc")
+    assert _fields(compare(_entry(author="Wei, Li"), source, "doi")) == ["author"]

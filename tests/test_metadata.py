@@ -182,3 +182,64 @@ def test_fix_needs_the_fields_named(tmp_path, httpserver, run_cli):
     root = _vault(tmp_path, httpserver)
     code, _, err = run_cli(root, "check", "--metadata", "--fix")
     assert code == 2 and "--fields title,author,year,journal,booktitle" in err
+
+
+def test_hostile_or_malformed_answers_are_reported_never_a_traceback(tmp_path, httpserver, run_cli):
+    httpserver.expect_request("/api/query").respond_with_data("<feed", content_type="application/atom+xml")
+    record = {
+        "message": {
+            "title": "Highly accurate protein structure prediction with <i>AlphaFold</i>",
+            "author": [{"family": "Jumper", "given": "John"}],
+            "issued": "2021",
+            "container-title": "Nature",
+        }
+    }
+    httpserver.expect_request("/works/10.1038/s41586-021-03819-2").respond_with_data(
+        json.dumps(record), content_type="application/json"
+    )
+    httpserver.expect_request("/works/10.9999/no-such-doi").respond_with_data(
+        "busy", status=503, headers={"Retry-After": "\u00b2"}
+    )
+    root = _vault(tmp_path, httpserver)
+    code, out, err = run_cli(root, "check", "--metadata", "--format", "json")
+    assert "Traceback" not in err and "not checked" in err and "not valid XML" in err
+    assert code == 0 and json.loads(out)["summary"]["notes"] == 1
+
+
+def test_a_feed_about_other_papers_is_not_taken_for_an_answer(tmp_path, httpserver, run_cli):
+    other = FEED.replace("2305.18290", "2999.00001").replace("2101.00001", "2999.00002")
+    httpserver.expect_request("/api/query").respond_with_data(other, content_type="application/atom+xml")
+    crossref = (FIXTURES / "crossref_s41586-021-03819-2.json").read_text()
+    httpserver.expect_request("/works/10.1038/s41586-021-03819-2").respond_with_data(
+        crossref, content_type="application/json"
+    )
+    httpserver.expect_request("/works/10.9999/no-such-doi").respond_with_data("Resource not found.", status=404)
+    root = _vault(tmp_path, httpserver)
+    code, out, err = run_cli(root, "check", "--metadata", "--format", "json")
+    assert "other papers than those asked" in err
+    assert not any("has no paper" in m or "withdrawn" in m for _, m in _drift(out))
+
+
+def test_fix_writes_latex_and_special_characters_so_that_a_second_run_is_clean(tmp_path, httpserver, run_cli):
+    feed = FEED.replace("A Result We No Longer Stand By", "The $\\alpha$-$\\beta$ Trick &amp; 100% of #1").replace(
+        "<arxiv:comment>This paper has been withdrawn by the author due to an error in Lemma 2</arxiv:comment>",
+        "<arxiv:comment>v2 replaces a withdrawn earlier draft</arxiv:comment>",
+    )
+    httpserver.expect_request("/api/query").respond_with_data(feed, content_type="application/atom+xml")
+    root = make_vault(
+        tmp_path,
+        {"index.md": "[@author2021result]\n"},
+        bib=BIB[BIB.index("@misc{author2021result") : BIB.index("@article{jumper")],
+        mkdocs=_yml(httpserver),
+    )
+    bib = root / "references.bib"
+    bib.write_text(
+        bib.read_text().replace("title  = {A Result We No Longer Stand By}", 'title  = "The {"}Old{"} Title"')
+    )
+    code, out, err = run_cli(root, "check", "--metadata", "--fix", "--fields", "title", "--format", "json")
+    text = bib.read_text()
+    assert "title  = {The $\\alpha$-$\\beta$ Trick \\& 100\\% of \\#1}" in text and "Old" not in text, err + text
+    assert _drift(out) == []  # not withdrawn: the comment only mentions a withdrawn draft
+    before = text
+    code, out, err = run_cli(root, "check", "--metadata", "--fix", "--fields", "title", "--format", "json")
+    assert bib.read_text() == before and "took" not in err

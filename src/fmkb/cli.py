@@ -83,7 +83,9 @@ def _metadata(settings: Settings, args: argparse.Namespace) -> int:
 
         with open(settings.bibliography, "rb") as fh:
             original = fh.read()
-        text, changed = adopt(original.decode("utf-8"), bib, gathered, fields)
+        text, changed, left = adopt(original.decode("utf-8"), bib, gathered, fields)
+        for field in left:
+            print(f"fmkb: not rewritten: {field}", file=sys.stderr)
         if changed:
             try:
                 replace_file(settings.bibliography, text.encode("utf-8"), original)
@@ -91,8 +93,9 @@ def _metadata(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"fmkb: error: {e}", file=sys.stderr)
                 return 1
             print(f"fmkb: took {changed} field{'s' if changed != 1 else ''} from the sources", file=sys.stderr)
+            # the new entries against the answers already had: no second round of requests
             bib, _ = BibSource(settings.bibliography, settings.shown(settings.bibliography), "").get()
-            gathered = gather(bib, settings)  # answers come from the cache now
+            gathered = {key: answer for key, answer in gathered.items() if key in bib.entries}
     report = check(settings)
     found = check_metadata(bib, settings, strict=args.strict, gathered=gathered)
     diagnostics = sorted(report.diagnostics + found, key=sort_key)

@@ -33,7 +33,8 @@ def plain(text: str) -> str:
     """A title or venue for comparison: LaTeX decoded, braces, case and punctuation set aside."""
     from anyascii import anyascii
 
-    decoded = decode_latex(text).replace("{", "").replace("}", "")
+    # a source's title is text with TeX math in it: its % & # are characters, as the entry's \% \& \# are
+    decoded = decode_latex(re.sub(r"(?<!\\)([%&#])", r"\\\1", text)).replace("{", "").replace("}", "")
     return " ".join(re.sub(r"[^a-z0-9]+", " ", anyascii(decoded).lower()).split())
 
 
@@ -61,7 +62,8 @@ def _same_person(ours: tuple[str, str], theirs: tuple[str, str]) -> bool:
     Oliveira Pinto, Henrique' and 'Pinto, Henrique Ponde de Oliveira'), the same full name."""
     if ours[0] == theirs[0]:
         return True
-    return sorted(ours[1].split()) == sorted(theirs[1].split())
+    shared = set(ours[0].split()) & set(theirs[0].split())  # the split moved words, not the whole name
+    return bool(shared) and sorted(ours[1].split()) == sorted(theirs[1].split())
 
 
 def _folded(name: str) -> str:
@@ -136,7 +138,8 @@ _VENUE_NOISE = {"proceedings", "of", "the", "on", "in", "ieee", "cvf", "acm", "a
 def same_venue(ours: str, theirs: str) -> bool:
     """Whether two names of a journal or proceedings name one venue: equal when compared like titles;
     or with the same acronym in parentheses; or equal once years, ordinals and the words venues
-    add or drop (proceedings of the, IEEE, ACM, conference ...) are set aside."""
+    add or drop (proceedings of the, IEEE, ACM, conference ...) are set aside. Not when one name
+    only holds the other's words: "Nature" is not "Nature Communications"."""
     if plain(ours) == plain(theirs):
         return True
     acronyms = [re.findall(r"\(([A-Za-z][A-Za-z&-]+)\)", name) for name in (ours, theirs)]
@@ -145,10 +148,14 @@ def same_venue(ours: str, theirs: str) -> bool:
 
     def core(name: str) -> set[str]:
         words = re.sub(r"\([^)]*\)", " ", name)
-        return {w for w in plain(words).split() if w not in _VENUE_NOISE and not re.fullmatch(r"\d+(st|nd|rd|th)?", w)}
+        return {
+            w
+            for w in plain(words).split()
+            if w not in _VENUE_NOISE and not re.fullmatch(r"\d+(st|nd|rd|th)?|sig[a-z]+", w)  # an ACM SIG organizes
+        }
 
     a, b = core(ours), core(theirs)
-    return bool(a) and bool(b) and (a <= b or b <= a)
+    return bool(a) and a == b
 
 
 def _where(kind: str) -> str:

@@ -66,7 +66,7 @@ def _retry_after(value: str | None, default: float) -> float:
     if not value:
         return default
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -105,7 +105,9 @@ def get(
                 params=params,
                 headers={"User-Agent": USER_AGENT, "Accept": accept},
                 timeout=(net.timeout, net.timeout),
+                stream=True,
             )
+            _read_capped(r, url)
         except requests.exceptions.ConnectTimeout:
             problem, asked = f"connecting to {_host(url)} timed out after {net.timeout:g} s", None
         except requests.exceptions.ReadTimeout:
@@ -125,6 +127,22 @@ def get(
             raise FetchError(f"{problem}; gave up after {attempt + 1} attempts")
         sleep(wait)
         attempt += 1
+
+
+MAX_ANSWER_BYTES = 20_000_000  # decompressed: a metadata answer is kilobytes; a larger one is refused
+
+
+def _read_capped(r: requests.Response, url: str) -> None:
+    """Read the body, decompressed, refusing one past MAX_ANSWER_BYTES (a gzip bomb, say)."""
+    body = bytearray()
+    try:
+        for chunk in r.iter_content(65536):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                raise FetchError(f"{_host(url)} answered with more than {MAX_ANSWER_BYTES // 1_000_000} MB; refused")
+    finally:
+        r.close()
+    r._content = bytes(body)  # what .text and .json() read
 
 
 def _host(url: str) -> str:
@@ -215,31 +233,42 @@ def fetch_arxiv(arxiv_id: str, net: Network, **kw) -> Paper:
 _CROSSREF_TYPES = {"journal-article": "article", "proceedings-article": "inproceedings"}
 
 
+def _crossref_text(value: object) -> str:
+    """A Crossref text field (a list of strings, or one string), its JATS/HTML tags taken out."""
+    first = value[0] if isinstance(value, list) and value else value
+    if not isinstance(first, str):
+        return ""
+    return " ".join(re.sub(r"<[^>]{0,200}>", "", first).split())
+
+
 def parse_crossref(data: object, wanted: str) -> Paper:
     if not isinstance(data, dict) or not isinstance(data.get("message"), dict):
         raise FetchError("Crossref's answer is not a works record")
     m = data["message"]
-    titles = m.get("title") or []
-    title = " ".join(str(titles[0]).split()) if titles else ""
+    title = _crossref_text(m.get("title"))
     authors = []
-    for a in m.get("author") or []:
-        if isinstance(a, dict) and (a.get("family") or a.get("name")):
-            authors.append((str(a.get("family") or a.get("name")), str(a.get("given") or "")))
+    people = m.get("author")
+    for a in people if isinstance(people, list) else []:
+        if isinstance(a, dict) and isinstance(a.get("family") or a.get("name"), str):
+            given = a.get("given")
+            authors.append((str(a.get("family") or a.get("name")), given if isinstance(given, str) else ""))
     year = None
     for field_name in ("issued", "published-print", "published-online", "published", "created"):
-        parts = (m.get(field_name) or {}).get("date-parts") or [[None]]
-        if parts and parts[0] and isinstance(parts[0][0], int):
-            year = parts[0][0]
-            break
+        stamp = m.get(field_name)
+        parts = stamp.get("date-parts") if isinstance(stamp, dict) else None
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            if type(parts[0][0]) is int:
+                year = parts[0][0]
+                break
     if not title or not authors or year is None:
         raise FetchError(f"Crossref's record for {wanted} lacks a title, authors or year")
-    containers = m.get("container-title") or []
+    venue = _crossref_text(m.get("container-title"))
     return Paper(
         title=title,
         authors=authors,
         year=year,
         entry_type=_CROSSREF_TYPES.get(str(m.get("type")), "misc"),
-        venue=" ".join(str(containers[0]).split()) if containers else "",
+        venue=venue,
         doi=str(m.get("DOI") or wanted),
         url=f"https://doi.org/{wanted}",
         volume=str(m.get("volume") or ""),

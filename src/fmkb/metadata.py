@@ -25,9 +25,11 @@ from .config import Settings
 from .diagnostics import Diagnostic, Severity, diag
 from .drift import compare
 from .external import Progress, Unreachable
-from .fetch import FetchError, Paper, bib_value, fetch_doi, get, parse_arxiv_feed
+from .fetch import FetchError, Paper, fetch_doi, get, parse_arxiv_feed
 
 CACHE_NAME = "metadata.json"
+# arXiv's comment when a paper is withdrawn ("This paper has been withdrawn by the author ...")
+_WITHDRAWN = re.compile(r"^\s*withdrawn\b|\b(?:has been|is|was) withdrawn\b", re.I)
 ARXIV_BATCH = 50  # ids per arXiv API request
 _ARXIV_DOI = "10.48550/arxiv."
 
@@ -114,12 +116,14 @@ def gather(
                     failures.append(got)
                 else:
                     answers[f"doi:{doi}"] = got
-    if todo and len(answers) == len(cached) and failures and len({_reason(f) for f in failures}) == 1:
-        # nothing answered, every request failed the same way: no network here
-        if not cached:  # and nothing known from earlier runs: nothing to report
+    unanswered = [k for k in todo if k not in answers]
+    if unanswered:
+        offline = len(answers) == len(cached) and len({_reason(f) for f in failures}) == 1
+        if offline and not cached:  # nothing answered, nothing known from earlier runs: nothing to report
             raise Unreachable(f"no answer from arXiv or Crossref ({failures[0]}): offline?")
-        entries = f"{len(todo)} entr{'ies' if len(todo) != 1 else 'y'}"
-        print(f"fmkb: {entries} not checked, no answer ({failures[0]}): offline?", file=sys.stderr)
+        entries = f"{len(unanswered)} entr{'ies' if len(unanswered) != 1 else 'y'}"
+        why = "; ".join(dict.fromkeys(failures)) or "no answer"
+        print(f"fmkb: {entries} not checked ({why}){': offline?' if offline else ''}", file=sys.stderr)
     if cache_path:
         cachefile.write(cache_path, json.dumps({k: _row(a) for k, a in sorted(answers.items())}, indent=1))
     out: dict[str, tuple[str, str, Answer]] = {}
@@ -133,52 +137,94 @@ def gather(
 FIELDS = ("title", "author", "year", "journal", "booktitle")
 
 
-def adopt(text: str, bib: Bibliography, found: dict[str, tuple[str, str, Answer]], fields: set[str]) -> tuple[str, int]:
-    """`text` (the bibliography's) with the source's value in each drifting field of `fields`,
-    and how many fields changed; every other character is kept."""
+def adopt(
+    text: str, bib: Bibliography, found: dict[str, tuple[str, str, Answer]], fields: set[str]
+) -> tuple[str, int, list[str]]:
+    """`text` (the bibliography's) with the source's value in each drifting field of `fields`:
+    (the new text, how many fields changed, the fields that could not be rewritten and why).
+    Every other character is kept; a value is written as the source gives it, in braces."""
     lines = text.splitlines(keepends=True)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
     edits: list[tuple[int, int, str]] = []
+    left: list[str] = []
     for key, (kind, _ident, said) in found.items():
         if said.paper is None:
             continue
         entry = bib.entries[key]
         for drift in compare(entry, said.paper, kind):
-            if drift.field not in fields or drift.field not in entry.field_lines:
+            if drift.field not in fields:
                 continue
-            span = _value_span(text, starts[entry.field_lines[drift.field] - 1], drift.field)
-            if span is not None:
-                edits.append((*span, "{" + bib_value(drift.source_value) + "}"))
+            value = braced(drift.source_value)
+            at_line = entry.field_lines.get(drift.field)
+            span = _value_span(text, starts[at_line - 1], starts[at_line], drift.field) if at_line else None
+            if value is None or span is None:
+                why = "its braces do not balance" if value is None else "its value could not be found"
+                left.append(f"{key}.{drift.field} ({why})")
+                continue
+            edits.append((*span, value))
     out: list[str] = []
     last = 0
     for start, end, value in sorted(edits):
         out.extend((text[last:start], value))
         last = end
     out.append(text[last:])
-    return "".join(out), len(edits)
+    return "".join(out), len(edits), left
 
 
-def _value_span(text: str, line_start: int, name: str) -> tuple[int, int] | None:
-    """(start, end) of the value of field `name` whose line starts at `line_start`: a {braced}
-    value (balanced), a "quoted" one, or a bare word."""
-    m = re.compile(rf"\s*{re.escape(name)}\s*=\s*", re.I).match(text, line_start)
+def braced(value: str) -> str | None:
+    """A source's value as a braced BibTeX value: LaTeX kept as written (`$\\alpha$`), `&`, `%`
+    and `#` escaped outside math; None when its own braces do not balance."""
+    depth = 0
+    for ch in value:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return None
+    if depth:
+        return None
+    parts = re.split(r"(\$[^$]*\$)", " ".join(value.split()))
+    escaped = [p if p.startswith("$") else re.sub(r"(?<!\\)([&%#])", r"\\\1", p) for p in parts]
+    return "{" + "".join(escaped) + "}"
+
+
+def _value_span(text: str, line_start: int, line_end: int, name: str) -> tuple[int, int] | None:
+    """(start, end) of the whole value of field `name`, which starts on the line at `line_start`:
+    braced, quoted or bare parts joined by `#`, up to the comma or brace that ends the field."""
+    m = re.compile(rf"(?:^|[\s,{{(]){re.escape(name)}\s*=\s*", re.I).search(text, line_start, line_end)
     if m is None:
         return None
-    at = m.end()
-    if at < len(text) and text[at] == "{":
+    at = first = m.end()
+    while True:
+        end = _part_end(text, at)
+        if end is None:
+            return None
+        joined = re.compile(r"\s*#\s*").match(text, end)
+        if joined is None:
+            return first, end
+        at = joined.end()
+
+
+def _part_end(text: str, at: int) -> int | None:
+    """Where the braced, quoted or bare part of a value that starts at `at` ends."""
+    if at >= len(text):
+        return None
+    if text[at] in '{"':
+        closing = "}" if text[at] == "{" else '"'
         depth = 0
         for i in range(at, len(text)):
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            if depth == 0:
-                return at, i + 1
+            ch = text[i]
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            if closing == "}" and depth == 0:
+                return i + 1
+            if closing == '"' and ch == '"' and i > at and depth == 0:
+                return i + 1
         return None
-    if at < len(text) and text[at] == '"':
-        close = text.find('"', at + 1)
-        return (at, close + 1) if close != -1 else None
-    bare = re.compile(r"[^,}\s]+").match(text, at)
-    return (at, bare.end()) if bare else None
+    bare = re.compile(r"[^,}#\s]+").match(text, at)
+    return bare.end() if bare else None
 
 
 def _reason(failure: str) -> str:
@@ -223,10 +269,12 @@ def _arxiv_batch(ids: list[str], settings: Settings, now: Callable[[], float]) -
     if r.status_code != 200:
         raise FetchError(f"arXiv answered HTTP {r.status_code}")
     found = parse_arxiv_feed(r.text)
+    if found and not set(found) & set(ids):
+        raise FetchError("arXiv answered about other papers than those asked")
     out = {}
     for ident in ids:
         paper, comment = found.get(ident, (None, ""))
-        withdrawn = "withdrawn" in comment.lower()
+        withdrawn = _WITHDRAWN.search(comment) is not None
         out[ident] = Answer(
             None if withdrawn else paper, "withdrawn" if withdrawn else ("" if paper else "unknown"), now()
         )

@@ -357,3 +357,20 @@ def test_the_home_page_cites_into_the_bibliography_without_a_references_list(tmp
     assert 'id="fmkb-references"' not in html
     cites = re.findall(r'<a class="fmkb-cite" href="([^"]+)"', html)
     assert cites and all(h.startswith("bibliography/#ref-") for h in cites)
+
+
+def test_under_a_project_path_the_404_page_and_the_sitemap_use_the_site_url(tmp_path, monkeypatch):
+    """What the deploy workflow sets: the 404 page loads its styles from the project's path, the
+    sitemap lists the pages, and each page has an edit link into the repository."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("SITE_URL", "https://example.org/kb/")
+    monkeypatch.setenv("REPO_URL", "https://git.example.org/me/kb")
+    out = tmp_path / "site"
+    build(load_config(str(root / "mkdocs.yml"), site_dir=str(out)))
+    not_found = (out / "404.html").read_text()
+    assert re.search(r'href="/kb/assets/stylesheets/main\.[0-9a-f]+\.min\.css"', not_found)
+    assert "<loc>https://example.org/kb/concepts/scaling-laws/</loc>" in (out / "sitemap.xml").read_text()
+    page_html = (out / "concepts" / "scaling-laws" / "index.html").read_text()
+    assert 'href="https://git.example.org/me/kb/edit/main/notes/concepts/Scaling laws.md"' in page_html

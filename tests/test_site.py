@@ -367,6 +367,7 @@ def test_under_a_project_path_the_404_page_and_the_sitemap_use_the_site_url(tmp_
     root = Path(__file__).resolve().parent.parent
     monkeypatch.setenv("SITE_URL", "https://example.org/kb/")
     monkeypatch.setenv("REPO_URL", "https://git.example.org/me/kb")
+    monkeypatch.setenv("EDIT_URI", "edit/main/notes/")
     out = tmp_path / "site"
     build(load_config(str(root / "mkdocs.yml"), site_dir=str(out)))
     not_found = (out / "404.html").read_text()

@@ -375,3 +375,14 @@ def test_under_a_project_path_the_404_page_and_the_sitemap_use_the_site_url(tmp_
     assert "<loc>https://example.org/kb/concepts/scaling-laws/</loc>" in (out / "sitemap.xml").read_text()
     page_html = (out / "concepts" / "scaling-laws" / "index.html").read_text()
     assert 'href="https://git.example.org/me/kb/edit/main/notes/concepts/Scaling laws.md"' in page_html
+
+
+def test_a_reference_links_to_the_note_on_its_paper(tmp_path):
+    html = page(build_site(tmp_path), "concepts/scaling-laws")
+    item = re.search(r'<li id="ref-kaplan2020scaling".*?</li>', html, re.S)
+    assert (
+        item and 'class="fmkb-note-link" href="../../papers/scaling-laws-for-neural-language-models/"' in item.group()
+    )
+    own = page(build_site(tmp_path), "papers/scaling-laws-for-neural-language-models")
+    mine = re.search(r'<li id="ref-kaplan2020scaling".*?</li>', own, re.S)
+    assert mine and "fmkb-note-link" not in mine.group()  # not a link to itself

@@ -404,6 +404,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             target = files.get_file_from_path(path)
             return get_relative_url(target.url, page.url) if target else "#"
 
+        def paper_note_url(key: str, here: str) -> str | None:
+            path = build.paper_notes.get(key)
+            return url_for(path) if path is not None and path != here else None
+
         ctx = PageContext(build.analysis.index, self.heading_ids, url_for)
         stash = build.stashes[src] = Stash()
         paper_key = note.meta.get("paper")
@@ -423,7 +427,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             build.cite_targets[src] = bib_url or ""
         # appended to the HTML in on_page_content: Markdown has nothing to do with these blocks
         build.tails[src] = (
-            "" if home else references_section(cited, build.view, bib_url),
+            "" if home else references_section(cited, build.view, bib_url, lambda key: paper_note_url(key, src)),
             backlinks_section(sources),
         )
         return body

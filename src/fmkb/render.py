@@ -250,17 +250,26 @@ def render_citation(c: Citation, view: BibView) -> str | None:
     return "; ".join(out) if c.in_text else "(" + "; ".join(out) + ")"
 
 
-def references_section(keys: list[str], view: BibView, bibliography_url: str | None) -> str:
-    """The page's References list, in author-year order."""
+def references_section(
+    keys: list[str],
+    view: BibView,
+    bibliography_url: str | None,
+    note_url: Callable[[str], str | None] = lambda key: None,
+) -> str:
+    """The page's References list, in author-year order; an entry with a paper note of its own
+    links to it (`note_url`)."""
     if not keys:
         return ""
     ordered = sorted(dict.fromkeys(keys), key=lambda k: (view.label(k).lower(), view.year(k), k))
     items = []
     for key in ordered:
         extra = ""
+        note = note_url(key)
+        if note:
+            extra += f' <a class="fmkb-note-link" href="{esc(note)}" title="the note on this paper">note</a>'
         if bibliography_url:
             href = f"{bibliography_url}#{anchor_id(key)}"
-            extra = f' <a class="fmkb-bib-link" href="{esc(href)}" title="in the bibliography">&#8599;</a>'
+            extra += f' <a class="fmkb-bib-link" href="{esc(href)}" title="in the bibliography">&#8599;</a>'
         items.append(reference_html(view, key, anchor_id(key), extra))
     listing = "\n".join(items)
     return (

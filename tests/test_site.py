@@ -386,3 +386,9 @@ def test_a_reference_links_to_the_note_on_its_paper(tmp_path):
     own = page(build_site(tmp_path), "papers/scaling-laws-for-neural-language-models")
     mine = re.search(r'<li id="ref-kaplan2020scaling".*?</li>', own, re.S)
     assert mine and "fmkb-note-link" not in mine.group()  # not a link to itself
+
+
+def test_the_bibliography_can_be_downloaded_from_its_page(tmp_path):
+    site = build_site(tmp_path)
+    assert (site / "references.bib").read_bytes() == (tmp_path / "references.bib").read_bytes()
+    assert 'href="../references.bib"' in page(site, "bibliography")

@@ -24,11 +24,14 @@ SECTIONS = {
 _MARKER = re.compile(r"<!--\s*fmkb:(bibliography|index|tag-counts)\s*([a-z]*)\s*-->")
 
 
+BIB_DOWNLOAD = "references.bib"  # the bibliography itself, published beside its page
+
+
 def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
     """src_uri -> Markdown of each page fmkb generates (only where no such file exists)."""
     out = {
-        "bibliography.md": "# Bibliography\n\nEvery work in `references.bib`, with the notes that cite it.\n\n"
-        "<!-- fmkb:bibliography -->\n",
+        "bibliography.md": "# Bibliography\n\nEvery work in `references.bib`, with the notes that cite it "
+        f"([download {BIB_DOWNLOAD}]({BIB_DOWNLOAD})).\n\n<!-- fmkb:bibliography -->\n",
     }
     kinds_present = {n.kind for n in analysis.vault.notes}
     for folder, (kind, title, intro) in SECTIONS.items():

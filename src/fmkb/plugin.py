@@ -257,9 +257,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             files.append(File.generated(config, asset, content=content))
 
     def _generate_pages(self, build: Build, files: Files, config: MkDocsConfig) -> None:
-        """The Bibliography, the section indexes and the tags page, where no note of that name exists."""
+        """The Bibliography (and the file itself, to download), the section indexes and the tags
+        page, where no note of that name exists."""
         if not self.config.generate_pages:
             return
+        if files.get_file_from_path(pages.BIB_DOWNLOAD) is None and self.settings.bibliography:
+            with open(self.settings.bibliography, "rb") as fh:
+                files.append(File.generated(config, pages.BIB_DOWNLOAD, content=fh.read()))
         for src_uri, text in pages.generated_pages(build.analysis, config, files).items():
             if files.get_file_from_path(src_uri) is None:
                 files.append(File.generated(config, src_uri, content=text))

@@ -360,3 +360,18 @@ def test_the_tags_page_lists_every_tag_with_its_count_linking_to_its_section(pag
     assert counts == sorted(counts, reverse=True) and counts[0] > 1
     for href in page.locator("ul.fmkb-tag-counts a").evaluate_all("as => as.map(a => a.getAttribute('href'))"):
         assert page.locator(f"[id='{href[1:]}']").count() == 1, href  # each leads to its section
+
+
+def test_the_paper_card_copies_its_bibtex(browser, site_url):
+    context, _ = _context(browser)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
+    page = context.new_page()
+    page.goto(site_url + CHINCHILLA)
+    card = page.locator(".fmkb-paper-card")
+    assert "Hoffmann" in card.locator(".fmkb-card-authors").inner_text()
+    button = page.locator("button.fmkb-copy")
+    button.click()
+    page.wait_for_function("document.querySelector('button.fmkb-copy').textContent === 'Copied'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert re.match(r"@\w+\{hoffmann2022training,\n", copied) and copied.rstrip().endswith("}")
+    context.close()

@@ -392,3 +392,15 @@ def test_the_bibliography_can_be_downloaded_from_its_page(tmp_path):
     site = build_site(tmp_path)
     assert (site / "references.bib").read_bytes() == (tmp_path / "references.bib").read_bytes()
     assert 'href="../references.bib"' in page(site, "bibliography")
+
+
+def test_a_paper_note_opens_with_its_card(tmp_path):
+    html = page(build_site(tmp_path), "papers/scaling-laws-for-neural-language-models")
+    card = re.search(r'<div class="fmkb-paper-card">.*?</div>', html, re.S)
+    assert card, "no paper card"
+    text = card.group()
+    assert '<p class="fmkb-card-authors">Jared Kaplan, Sam McCandlish, Tom Henighan' in text
+    assert 'href="https://arxiv.org/abs/2001.08361"' in text and 'href="https://arxiv.org/pdf/2001.08361"' in text
+    assert "@misc{kaplan2020scaling," in text and "<details" in text
+    assert re.search(r'Cited in \d+ notes?: <a href="[^"]+">Scaling laws</a>', text)
+    assert html.index("fmkb-paper-card") < html.index("</h1>") + 600  # right under the title

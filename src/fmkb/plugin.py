@@ -416,7 +416,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         stash = build.stashes[src] = Stash()
         paper_key = note.meta.get("paper")
         paper = build.paper_notes.get(paper_key) if isinstance(paper_key, str) else None
-        header = note_header(note, build.view, url_for(paper) if paper else None)
+        cited_in = None
+        if note.kind == "paper" and isinstance(note.meta.get("cite"), str):
+            citing = build.analysis.report.cited.get(note.meta["cite"], [])
+            cited_in = [
+                (build.notes[p].title, url_for(p)) for p in dict.fromkeys(citing) if p != src and p in build.notes
+            ]
+        header = note_header(note, build.view, url_for(paper) if paper else None, cited_in)
         body, cited = page_markdown(note, ctx, build.view, stash, header)
         body = pages.fill_markers(body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce)
         bib_file = files.get_file_from_path("bibliography.md")

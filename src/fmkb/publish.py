@@ -15,7 +15,7 @@ import markdown as md_lib
 
 from .config import MarkdownSetup
 from .model import Note
-from .render import BibView, PageContext, Stash, aliases_line, insert_after_h1, model_facts, render_body
+from .render import BibView, PageContext, Stash, aliases_line, insert_after_h1, model_facts, paper_card, render_body
 
 
 class HeadingIds:
@@ -97,11 +97,15 @@ def renderer_failure(error: Exception) -> tuple[str, str]:
     )
 
 
-def note_header(note: Note, view: BibView, paper_href: str | None) -> str:
-    """What fmkb puts under a note's title: its aliases, and a model's facts."""
+def note_header(
+    note: Note, view: BibView, paper_href: str | None, cited_in: list[tuple[str, str]] | None = None
+) -> str:
+    """What fmkb puts under a note's title: its aliases, a model's facts, a paper's card."""
     head = aliases_line(note)
     if note.kind == "model":
         head += model_facts(note, view, paper_href)
+    elif note.kind == "paper":
+        head += paper_card(note, view, cited_in)
     return head
 
 

@@ -533,6 +533,48 @@ def model_facts(note: Note, view: BibView, paper_href: str | None) -> str:
     return f'<table class="fmkb-facts"><tbody>{body}</tbody></table>'
 
 
+def paper_card(note: Note, view: BibView, cited_in: list[tuple[str, str]] | None = None) -> str:
+    """The card at the top of a paper note, from its bibliography entry: authors (three, then
+    "et al."), venue and year, arXiv, PDF and DOI links, its BibTeX (fmkb.js adds a copy
+    button), and the notes that cite it (`cited_in`: title, href)."""
+    key = note.meta.get("cite")
+    if not (isinstance(key, str) and key in view.bib.entries):
+        return ""
+    entry = view.bib.entries[key]
+    names, more = view.authors(key)
+    authors = ", ".join(n.full for n in names[:3]) + (" et al." if more or len(names) > 3 else "")
+    facts = [esc(x) for x in (view.venue(key), view.year(key)) if x]
+    aid = arxiv_id(entry)
+    if aid:
+        ident = esc(quote(aid, safe="/._-"))
+        facts.append(f'<a class="fmkb-arxiv" href="https://arxiv.org/abs/{ident}">arXiv:{esc(aid)}</a>')
+        facts.append(f'<a class="fmkb-pdf" href="https://arxiv.org/pdf/{ident}">PDF</a>')
+    doi = entry.fields.get("doi", "").strip()
+    if doi:
+        facts.append(
+            f'<a class="fmkb-doi" href="https://doi.org/{esc(quote(doi, safe="/:;()._-"))}">doi:{esc(doi)}</a>'
+        )
+    parts = ['<div class="fmkb-paper-card">']
+    if authors:
+        parts.append(f'<p class="fmkb-card-authors">{esc(authors)}</p>')
+    parts.append(f'<p class="fmkb-card-facts">{" · ".join(facts)}</p>')
+    code = f"<pre><code>{esc(bibtex_text(entry))}</code></pre>"
+    parts.append(f'<details class="fmkb-bibtex"><summary>BibTeX</summary>{code}</details>')
+    if cited_in:
+        links = ", ".join(f'<a href="{esc(href)}">{esc(title)}</a>' for title, href in cited_in)
+        count = f"{len(cited_in)} note{'s' if len(cited_in) != 1 else ''}"
+        parts.append(f'<p class="fmkb-cited-in">Cited in {count}: {links}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def bibtex_text(entry: BibEntry) -> str:
+    """An entry as BibTeX (its fields as the bibliography holds them, LaTeX kept)."""
+    width = max((len(name) for name in entry.fields), default=0)
+    body = ",\n".join(f"  {name.ljust(width)} = {{{value}}}" for name, value in entry.fields.items())
+    return f"@{entry.type}{{{entry.key},\n{body}\n}}"
+
+
 def aliases_line(note: Note) -> str:
     if not note.aliases:
         return ""

@@ -34,7 +34,24 @@
       });
     });
   }
-  if (typeof document$ !== "undefined") { document$.subscribe(init); }  // Material instant navigation
-  else if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); }
-  else { init(); }
+  // a Copy button on each paper card's BibTeX
+  function copyButtons() {
+    document.querySelectorAll("details.fmkb-bibtex").forEach(function (box) {
+      if (box.dataset.fmkbCopy) return;
+      box.dataset.fmkbCopy = "1";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "fmkb-copy md-button";
+      button.textContent = "Copy BibTeX";
+      button.addEventListener("click", function () {
+        var text = box.querySelector("code").textContent;
+        navigator.clipboard.writeText(text).then(function () { button.textContent = "Copied"; });
+      });
+      box.insertAdjacentElement("afterend", button);
+    });
+  }
+  function initAll() { init(); copyButtons(); }
+  if (typeof document$ !== "undefined") { document$.subscribe(initAll); }  // Material instant navigation
+  else if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", initAll); }
+  else { initAll(); }
 })();

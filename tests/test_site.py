@@ -86,6 +86,12 @@ def build_site(tmp_path, notes=NOTES, strict=False):
     return tmp_path / "site"
 
 
+@pytest.fixture(scope="module")
+def default_site(tmp_path_factory):
+    """The site of NOTES, built once for the tests that only read it."""
+    return build_site(tmp_path_factory.mktemp("default-site"))
+
+
 def page(site, url: str) -> str:
     return (site / url / "index.html").read_text()
 
@@ -339,8 +345,8 @@ def test_links_replace_exactly_their_own_characters_whatever_the_front_matter(tm
     assert re.search(r"Read <a class=\"fmkb-link\" href=\"[^\"]+\">Scaling laws</a> for more, then <a ", html), html
 
 
-def test_linked_from_is_grouped_by_kind_with_the_sentence_around_each_link(tmp_path):
-    html = page(build_site(tmp_path), "concepts/scaling-laws")
+def test_linked_from_is_grouped_by_kind_with_the_sentence_around_each_link(default_site):
+    html = page(default_site, "concepts/scaling-laws")
     section = html[html.index('id="fmkb-backlinks"') :]
     kinds = re.findall(r'<h3 class="fmkb-backlinks-kind">([A-Za-z ]+) <span class="fmkb-count">(\d+)</span>', section)
     assert ("Papers", "1") in kinds and ("Other pages", "1") in kinds
@@ -359,17 +365,38 @@ def test_the_home_page_cites_into_the_bibliography_without_a_references_list(tmp
     assert cites and all(h.startswith("bibliography/#ref-") for h in cites)
 
 
-def test_under_a_project_path_the_404_page_and_the_sitemap_use_the_site_url(tmp_path, monkeypatch):
-    """What the deploy workflow sets: the 404 page loads its styles from the project's path, the
-    sitemap lists the pages, and each page has an edit link into the repository."""
+def test_the_shipped_config_takes_its_addresses_from_the_environment(monkeypatch):
+    """What the deploy workflow sets (SITE_URL, REPO_URL, EDIT_URI) is what the site is built with."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
     monkeypatch.setenv("SITE_URL", "https://example.org/kb/")
     monkeypatch.setenv("REPO_URL", "https://git.example.org/me/kb")
     monkeypatch.setenv("EDIT_URI", "edit/main/notes/")
+    cfg = load_config(str(Path(__file__).resolve().parent.parent / "mkdocs.yml"))
+    assert (cfg.site_url, cfg.repo_url, cfg.edit_uri) == (
+        "https://example.org/kb/",
+        "https://git.example.org/me/kb",
+        "edit/main/notes/",
+    )
+
+
+def test_under_a_project_path_the_404_page_and_the_sitemap_use_the_site_url(tmp_path):
+    """The 404 page loads its styles from the project's path, the sitemap lists the pages, and each
+    page has an edit link into the repository."""
+    write_site(tmp_path, NOTES)
+    yml = tmp_path / "mkdocs.yml"
+    yml.write_text(
+        yml.read_text().replace(
+            "features: [navigation.indexes", "features: [content.action.edit, navigation.indexes", 1
+        )
+    )
+    options = {
+        "site_url": "https://example.org/kb/",
+        "repo_url": "https://git.example.org/me/kb",
+        "edit_uri": "edit/main/notes/",
+    }
+    build(load_config(str(tmp_path / "mkdocs.yml"), **options))
     out = tmp_path / "site"
-    build(load_config(str(root / "mkdocs.yml"), site_dir=str(out)))
     not_found = (out / "404.html").read_text()
     assert re.search(r'href="/kb/assets/stylesheets/main\.[0-9a-f]+\.min\.css"', not_found)
     assert "<loc>https://example.org/kb/concepts/scaling-laws/</loc>" in (out / "sitemap.xml").read_text()
@@ -377,25 +404,25 @@ def test_under_a_project_path_the_404_page_and_the_sitemap_use_the_site_url(tmp_
     assert 'href="https://git.example.org/me/kb/edit/main/notes/concepts/Scaling laws.md"' in page_html
 
 
-def test_a_reference_links_to_the_note_on_its_paper(tmp_path):
-    html = page(build_site(tmp_path), "concepts/scaling-laws")
+def test_a_reference_links_to_the_note_on_its_paper(default_site):
+    html = page(default_site, "concepts/scaling-laws")
     item = re.search(r'<li id="ref-kaplan2020scaling".*?</li>', html, re.S)
     assert (
         item and 'class="fmkb-note-link" href="../../papers/scaling-laws-for-neural-language-models/"' in item.group()
     )
-    own = page(build_site(tmp_path), "papers/scaling-laws-for-neural-language-models")
+    own = page(default_site, "papers/scaling-laws-for-neural-language-models")
     mine = re.search(r'<li id="ref-kaplan2020scaling".*?</li>', own, re.S)
     assert mine and "fmkb-note-link" not in mine.group()  # not a link to itself
 
 
-def test_the_bibliography_can_be_downloaded_from_its_page(tmp_path):
-    site = build_site(tmp_path)
-    assert (site / "references.bib").read_bytes() == (tmp_path / "references.bib").read_bytes()
+def test_the_bibliography_can_be_downloaded_from_its_page(default_site):
+    site = default_site
+    assert (site / "references.bib").read_bytes() == (site.parent / "references.bib").read_bytes()
     assert 'href="../references.bib"' in page(site, "bibliography")
 
 
-def test_a_paper_note_opens_with_its_card(tmp_path):
-    html = page(build_site(tmp_path), "papers/scaling-laws-for-neural-language-models")
+def test_a_paper_note_opens_with_its_card(default_site):
+    html = page(default_site, "papers/scaling-laws-for-neural-language-models")
     card = re.search(r'<div class="fmkb-paper-card">.*?</div>', html, re.S)
     assert card, "no paper card"
     text = card.group()

@@ -13,16 +13,17 @@ The examples are fixed (derandomized) so that CI is repeatable; `FMKB_EXPLORE=1`
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
-import subprocess
-import sys
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from conftest import make_vault
+from fmkb.cli import main
 
 MARKDOWN = [
     "$",
@@ -159,16 +160,15 @@ def test_the_check_reports_every_script_capable_construct_the_renderer_emits(tmp
     notes["Safe.md"] = "# Safe\n\n[[index]]\n"
     notes.update({f"n{i}.md": f"# N{i}\n\n{body}\n" for i, body in enumerate(bodies)})
     make_vault(root, {k: v for k, v in notes.items()}, bib=BIB, mkdocs=MKDOCS)
-    out = subprocess.run(
-        [sys.executable, "-m", "fmkb", "check", "--no-cache", "--format", "json"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode in (0, 1), out.stderr
+    stdout = io.StringIO()
+    with monkeypatch.context() as m, contextlib.redirect_stdout(stdout):  # `fmkb check`, in this process
+        m.chdir(root)
+        code = main(["check", "--no-cache", "--format", "json"])
+    assert code in (0, 1)
     reported = {
-        d["path"] for d in json.loads(out.stdout)["diagnostics"] if d["rule"] in ("html-unsafe", "note-too-complex")
+        d["path"]
+        for d in json.loads(stdout.getvalue())["diagnostics"]
+        if d["rule"] in ("html-unsafe", "note-too-complex")
     }
     _build(root, monkeypatch, sanitize=False)
     for i in range(len(bodies)):

@@ -15,11 +15,20 @@ from .diagnostics import RENDERERS, summarize
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .engine import analyze, check
-
     # A short-lived process over millions of acyclic objects: a cyclic collection would scan
-    # them all (a fifth of a second at 10,000 notes) and free nothing. The process exits soon.
+    # them all (a fifth of a second at 10,000 notes) and free nothing. The process exits soon
+    # (`entry`); a caller in the same process gets the collector back.
+    was_enabled = gc.isenabled()
     gc.disable()
+    try:
+        return _run_check(args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .engine import analyze, check
 
     settings = _project(args, getattr(args, "path", None))
     if args.no_cache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 
 from fmkb.config import settings_from
 from fmkb.engine import analyze
+
+# The tests build many short-lived vaults and sites: the cyclic collector, at its default
+# thresholds, rescans their objects over and over (as `fmkb check` avoids by pausing it).
+gc.set_threshold(100_000, 50, 100)
 
 BIB = """\
 @misc{kaplan2020scaling,

@@ -177,7 +177,7 @@ def test_retry_after_beyond_the_limit_is_not_waited_for(repo, run, httpserver):
 
 def test_read_timeout_is_a_one_line_error(repo, run, httpserver):
     def slow(request):
-        time.sleep(1.2)
+        time.sleep(0.8)  # past the 0.5 s read timeout
         return Response(ARXIV, content_type="application/atom+xml")
 
     httpserver.expect_request("/api/query").respond_with_handler(slow)

@@ -39,6 +39,21 @@ def site_dir(tmp_path_factory):
     return out
 
 
+@pytest.fixture
+def page(browser, request):
+    """A fresh tab. Outside the search tests the search index is not fetched: building it in the
+    search worker is a second's work per page that those tests do not read."""
+    from conftest import local_only
+
+    context = browser.new_context()
+    local_only(context)
+    if not any(word in request.node.name for word in ("search", "alias")):
+        context.route(re.compile(r".*/search/search_index\.json$"), lambda route: route.abort())
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def site_url(site_dir):
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
@@ -304,8 +319,9 @@ def test_the_site_follows_a_dark_system_and_the_toggle_switches_back(browser, si
     page = context.new_page()
     page.goto(site_url + CHINCHILLA)
     assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    page.wait_for_load_state("load")
     page.locator("form[data-md-component='palette'] label:visible").first.click()
-    assert page.locator("body").get_attribute("data-md-color-scheme") == "default"
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'", timeout=5000)
     context.close()
 
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from typing import Any
 
 from .fsutil import write_atomic
 
@@ -79,3 +80,16 @@ def read(path: str) -> str | None:
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def read_rows(path: str) -> dict[str, Any]:
+    """A sealed cache file holding a JSON object: its members, or {} for anything else (missing,
+    unsealed, not JSON, not an object). Each caller checks each row with its own decoder."""
+    import json
+
+    text = read(path)
+    try:
+        data = json.loads(text) if text is not None else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -148,15 +148,8 @@ def _result(url: str, row: object) -> LinkResult | None:
 
 def _load_cache(path: str) -> dict[str, LinkResult]:
     """The cached results this machine wrote; a malformed or foreign cache counts as empty."""
-    text = cachefile.read(path)
-    try:
-        raw = json.loads(text) if text is not None else {}
-    except ValueError:
-        return {}
-    if not isinstance(raw, dict):
-        return {}
     out = {}
-    for url, row in raw.items():
+    for url, row in cachefile.read_rows(path).items():
         result = _result(url, row)
         if result is not None:
             out[url] = result

@@ -300,13 +300,8 @@ def _row(answer: Answer) -> dict:
 
 def _load(path: str) -> dict[str, Answer]:
     """The cached answers; a malformed row is dropped (asked again), never trusted."""
-    text = cachefile.read(path)
-    try:
-        raw = json.loads(text) if text is not None else {}
-    except ValueError:
-        return {}
     out: dict[str, Answer] = {}
-    for key, row in raw.items() if isinstance(raw, dict) else ():
+    for key, row in cachefile.read_rows(path).items():
         try:
             paper = row["paper"]
             problem, checked = row["problem"], row["checked"]

@@ -357,6 +357,10 @@ def test_linked_from_is_grouped_by_kind_with_the_sentence_around_each_link(defau
     assert contexts and all("[[" not in c and "[@" not in c for c in contexts)
 
 
+def test_without_a_site_url_no_cite_line_is_made_up(default_site):
+    assert "fmkb-cite-note" not in page(default_site, "concepts/scaling-laws")
+
+
 def test_the_home_page_cites_into_the_bibliography_without_a_references_list(tmp_path):
     notes = {**NOTES, "index.md": "# Home\n\nStart at [[Scaling laws]] [@kaplan2020scaling].\n"}
     html = page(build_site(tmp_path, notes), "")
@@ -402,6 +406,9 @@ def test_under_a_project_path_the_404_page_and_the_sitemap_use_the_site_url(tmp_
     assert "<loc>https://example.org/kb/concepts/scaling-laws/</loc>" in (out / "sitemap.xml").read_text()
     page_html = (out / "concepts" / "scaling-laws" / "index.html").read_text()
     assert 'href="https://git.example.org/me/kb/edit/main/notes/concepts/Scaling laws.md"' in page_html
+    cite = re.search(r'<p class="fmkb-cite-note">(.*?)</p>', page_html)
+    assert cite and "“Scaling laws.”" in cite.group(1)
+    assert 'href="https://example.org/kb/concepts/scaling-laws/"' in cite.group(1)
 
 
 def test_a_reference_links_to_the_note_on_its_paper(default_site):

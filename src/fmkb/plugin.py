@@ -42,6 +42,7 @@ from .render import (
     PageContext,
     Stash,
     backlinks_section,
+    cite_this_note,
     link_context,
     references_section,
 )
@@ -438,7 +439,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         # appended to the HTML in on_page_content: Markdown has nothing to do with these blocks
         build.tails[src] = (
             "" if home else references_section(cited, build.view, bib_url, lambda key: paper_note_url(key, src)),
-            backlinks_section(sources),
+            backlinks_section(sources) + cite_this_note(config.site_name, note.title, config.site_url, page.url),
         )
         return body
 

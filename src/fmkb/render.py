@@ -592,6 +592,17 @@ def insert_after_h1(markdown: str, html_block: str) -> str:
     return html_block + "\n\n" + markdown
 
 
+def cite_this_note(site_name: str, title: str, site_url: str | None, page_url: str) -> str:
+    """A line to cite the note by, with its address: only when the site knows where it lives."""
+    if not site_url:
+        return ""
+    url = site_url.rstrip("/") + "/" + page_url.lstrip("/")
+    return (
+        f'<p class="fmkb-cite-note">Cite this note: {esc(site_name)}. “{esc(title)}.” '
+        f'<a href="{esc(url)}">{esc(url)}</a></p>\n'
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Backlink:
     title: str  # of the linking note

@@ -5,7 +5,7 @@ could): long runs of one token, openers without closers. The measure is CPU time
 the whole per-note pass (`load_note`: front matter and scan) plus the publishing
 checks that run before any rendering (`too_complex`, `may_publish_markup`), best of
 two, at n and 10 n, measured again (best of five) if the ratio passes the bound. The bound is generous
-(15x) so that a loaded machine does not fail it; a quadratic pattern shows as 100x.
+(20x) so that a loaded machine does not fail it; a quadratic pattern shows as 26x to 100x.
 """
 
 from __future__ import annotations
@@ -51,6 +51,10 @@ GENERATORS = {
     "deep-block-yaml": lambda n: "---\nx:\n  " + "- " * (n // 100) + "x\n---\n" + "text " * n,
 }
 SETUP = MarkdownSetup()
+# A linear pass measures about 10x; n log n (a bisect per citation item, say) about 12x, and up to
+# 16x or so as memory effects grow with the input; the quadratic versions fixed so far showed 26x
+# to 100x. The bound sits between.
+BOUND = 20
 
 
 def _cost(text: str, repeat: int = 2) -> float:
@@ -85,6 +89,6 @@ def test_ten_times_the_input_takes_at_most_about_ten_times_as_long(name):
     make = GENERATORS[name]
     n = _size_for(make)
     small, large = _cost(make(n)), _cost(make(10 * n))
-    if large / small > 15:  # a busy machine can inflate one measure; a quadratic pass stays ~100x
+    if large / small > BOUND:  # a busy machine can inflate one measure; a quadratic pass stays ~100x
         small, large = min(small, _cost(make(n), repeat=5)), min(large, _cost(make(10 * n), repeat=5))
-    assert large / small <= 15, f"{name}: n={n}: {small:.3f}s -> {large:.3f}s ({large / small:.0f}x)"
+    assert large / small <= BOUND, f"{name}: n={n}: {small:.3f}s -> {large:.3f}s ({large / small:.0f}x)"

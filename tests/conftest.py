@@ -46,6 +46,24 @@ plugins:
 """
 
 
+def api_yml(server, retries: int = 2, max_wait: int = 2) -> str:
+    """mkdocs.yml of a vault whose arXiv and Crossref APIs are the local test `server`."""
+    return f"""\
+site_name: test
+docs_dir: notes
+theme:
+  name: material
+plugins:
+  - fmkb:
+      bibliography: references.bib
+      arxiv_api: {server.url_for("/api/query")}
+      crossref_api: {server.url_for("/works")}
+      timeout: 0.5
+      retries: {retries}
+      max_wait: {max_wait}
+"""
+
+
 @pytest.fixture(autouse=True)
 def _private_cache_folder(tmp_path_factory, monkeypatch):
     """Caches go to the user's cache folder by default: give every test its own."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import make_vault
+from conftest import api_yml, make_vault
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -85,20 +85,7 @@ BIB = BIB.replace("SWAPPED", SWAPPED)
 
 
 def _yml(server) -> str:
-    return f"""\
-site_name: test
-docs_dir: notes
-theme:
-  name: material
-plugins:
-  - fmkb:
-      bibliography: references.bib
-      arxiv_api: {server.url_for("/api/query")}
-      crossref_api: {server.url_for("/works")}
-      timeout: 0.5
-      retries: 1
-      max_wait: 1
-"""
+    return api_yml(server, retries=1, max_wait=1)
 
 
 def _serve(httpserver) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from conftest import BIB, make_vault
+from conftest import BIB, api_yml, make_vault
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARXIV = (FIXTURES / "arxiv_2203.02155.xml").read_text()
@@ -16,21 +16,7 @@ CROSSREF = (FIXTURES / "crossref_s41586-021-03819-2.json").read_text()
 DOI = "10.1038/s41586-021-03819-2"
 
 
-def site_yml(server) -> str:
-    return f"""\
-site_name: test
-docs_dir: notes
-theme:
-  name: material
-plugins:
-  - fmkb:
-      bibliography: references.bib
-      arxiv_api: {server.url_for("/api/query")}
-      crossref_api: {server.url_for("/works")}
-      timeout: 0.5
-      retries: 2
-      max_wait: 2
-"""
+site_yml = api_yml
 
 
 @pytest.fixture

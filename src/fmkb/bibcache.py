@@ -79,14 +79,6 @@ def is_cached(cache_dir: str, digest: str) -> bool:
     return bool(cache_dir) and os.path.isfile(_path(cache_dir, digest))
 
 
-def load_cached(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str]:
-    """Parse `path`, or reuse the cached parse of identical bytes. Returns (bibliography, digest)."""
-    bib, digest, text = lookup(path, shown, cache_dir)
-    if text is None:
-        save(cache_dir, bib, digest)
-    return bib, digest
-
-
 def lookup(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str, str | None]:
     """(bibliography, digest, its cached JSON): from the cache, or parsed, and then the JSON
     is None and the caller saves it, when it has a moment (see `save`)."""

@@ -76,16 +76,15 @@ def compare(entry: BibEntry, source: Paper, kind: str) -> list[Drift]:
     """How `entry` disagrees with its `source` (kind "arxiv" or "doi")."""
     out: list[Drift] = []
     fields = entry.fields
+    venue = (fields.get("journal") or fields.get("booktitle") or "").strip()
+    published = kind == "arxiv" and bool(venue) and "arxiv" not in plain(venue)  # it cites the published version
     if "title" in fields and plain(fields["title"]) != plain(source.title):
-        venue = (fields.get("journal") or fields.get("booktitle") or "").strip()
-        if kind == "arxiv" and venue and "arxiv" not in plain(venue):
+        if published:
             # the published version may be titled otherwise: its DOI would let it be checked
             message = f"the title differs from arXiv's (if {venue!r} titled it so, add the DOI)"
         else:
             message = f"the title differs from {_where(kind)}'s"
         out.append(Drift("title", message, source.title))
-    venue = (fields.get("journal") or fields.get("booktitle") or "").strip()
-    published = kind == "arxiv" and bool(venue) and "arxiv" not in plain(venue)  # it cites the published version
     if "author" in fields:
         ours, truncated = _people(fields["author"])
         theirs = [(_folded(family), _folded(f"{given} {family}")) for family, given in source.authors]
@@ -102,9 +101,7 @@ def compare(entry: BibEntry, source: Paper, kind: str) -> list[Drift]:
             out.append(Drift("author", f"{problem} ({where})", value))
     year = fields.get("year", "").strip()
     if year.isdigit():
-        venue = (fields.get("journal") or fields.get("booktitle") or "").strip()
-        published_later = kind == "arxiv" and venue and "arxiv" not in plain(venue) and int(year) > source.year
-        if int(year) != source.year and not published_later:
+        if int(year) != source.year and not (published and int(year) > source.year):
             rule = "its first version" if kind == "arxiv" else "its publication"
             out.append(Drift("year", f"the year {year} is not the year of {rule} ({source.year})", str(source.year)))
     if kind == "doi" and source.venue:

@@ -2,7 +2,7 @@
 
 The plugin renders a page in three MkDocs hooks (fmkb's links and citations into the
 Markdown, Markdown into HTML, the stashed fragments back in, then the sanitizer);
-`note_html` runs the same steps in one call, so that `fmkb check` judges the HTML a
+`note_html_parts` runs the same steps in one call, so that `fmkb check` judges the HTML a
 reader would get, never a private view of the note.
 """
 
@@ -114,12 +114,6 @@ def page_markdown(note: Note, ctx: PageContext, view: BibView, stash: Stash, hea
     under the title), and the keys it cites: the one step the plugin and the check share."""
     body, cited = render_body(note, note.text[note.body_start :], ctx, view, stash)
     return insert_after_h1(body, header), cited
-
-
-def note_html(note: Note, ctx: PageContext, view: BibView, renderer: md_lib.Markdown) -> str:
-    """The HTML of a note's body as the plugin publishes it, before the sanitizer.
-    Raises RecursionError when the renderer cannot take the note's nesting."""
-    return note_html_parts(note, ctx, view, renderer)[1]
 
 
 def note_html_parts(note: Note, ctx: PageContext, view: BibView, renderer: md_lib.Markdown) -> tuple[str, str]:

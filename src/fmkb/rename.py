@@ -103,7 +103,7 @@ def plan_rename(settings: Settings, old: str, new: str) -> RenamePlan:
             continue
         path = os.path.join(settings.docs_dir, note.path)
         shown = settings.shown(path)
-        if not os.access(path, os.W_OK):
+        if not os.stat(path).st_mode & 0o222:  # its owner made it read-only (os.access says yes to root)
             raise RenameError(f"{shown} links to it but is read-only; nothing renamed")
         with open(path, "rb") as fh:
             raw = fh.read()

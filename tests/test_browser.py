@@ -391,3 +391,162 @@ def test_the_paper_card_copies_its_bibtex(browser, site_url):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert re.match(r"@\w+\{hoffmann2022training,\n", copied) and copied.rstrip().endswith("}")
     context.close()
+
+
+SCALING = "concepts/scaling-laws/"
+
+
+def test_formulas_are_typeset_as_mathml_not_shown_as_tex(page, site_url):
+    page.goto(site_url + SCALING)
+    article = page.locator("article")
+    assert article.locator("math").count() >= 4
+    display = article.locator("div.arithmatex math").first
+    box = display.bounding_box()
+    assert box is not None and box["height"] > 20 and box["width"] > 60  # drawn, with a fraction's height
+    assert "$$" not in article.inner_text() and "\\frac" not in article.inner_text()
+
+
+def test_an_obsidian_callout_is_a_titled_admonition(page, site_url):
+    page.goto(site_url + SCALING)
+    title = page.locator("article .admonition.note .admonition-title")
+    assert title.inner_text().strip() == "Fitted constants are not universal"
+    assert "[!note]" not in page.locator("article").inner_text()
+
+
+def test_hovering_a_wikilink_previews_the_linked_note(page, site_url):
+    page.goto(site_url + SCALING)
+    link = page.locator("article a.fmkb-link", has_text="foundation models").first
+    link.hover()
+    popover = page.locator(".fmkb-popover")
+    popover.wait_for(state="visible", timeout=5000)
+    assert popover.locator(".fmkb-popover-title").inner_text() == "Foundation model"
+    assert len(popover.locator(".fmkb-popover-description").inner_text()) > 20
+    assert len(popover.locator("p").last.inner_text()) > 80  # the note's first paragraph
+    assert link.get_attribute("aria-describedby") == "fmkb-popover"
+    page.mouse.move(0, 0)
+    popover.wait_for(state="detached", timeout=5000)
+
+
+def test_a_link_to_a_heading_previews_that_section(page, site_url):
+    page.goto(site_url + SCALING)
+    link = page.locator("article a.fmkb-link[href*='#key-results']").first
+    link.hover()
+    popover = page.locator(".fmkb-popover")
+    popover.wait_for(state="visible", timeout=5000)
+    expected = page.evaluate(
+        "async href => { const d = new DOMParser().parseFromString(await (await fetch(href)).text(), 'text/html');"
+        " let n = d.getElementById('key-results').nextElementSibling;"
+        " while (n && !['P', 'UL', 'OL'].includes(n.tagName)) n = n.nextElementSibling;"
+        " const first = n.tagName === 'P' ? n : n.firstElementChild; return first.textContent.trim(); }",
+        link.get_attribute("href"),
+    )
+    assert len(expected) > 40 and expected[:60] in popover.inner_text()
+
+
+def test_keyboard_focus_on_a_citation_previews_its_reference_and_escape_closes_it(page, site_url):
+    page.goto(site_url + SCALING)
+    cite = page.locator("article a.fmkb-cite").first
+    key = cite.get_attribute("href").split("#ref-")[1]
+    cite.focus()  # then away and back with the keyboard, as a keyboard user reaches it
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('fmkb-cite')")
+    popover = page.locator(".fmkb-popover")
+    popover.wait_for(state="visible", timeout=5000)
+    reference = page.locator(f"[id='ref-{key}']").inner_text()
+    assert popover.inner_text().strip()[:40] == reference.strip()[:40]
+    page.keyboard.press("Escape")
+    popover.wait_for(state="detached", timeout=5000)
+
+
+def test_on_a_touch_screen_a_tap_follows_the_link_without_a_preview(browser, site_url):
+    context, _ = _context(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(site_url + SCALING)
+    link = page.locator("article a.fmkb-link", has_text="foundation models").first
+    href = urljoin(page.url, link.get_attribute("href"))
+    link.tap()
+    page.wait_for_url(href, timeout=5000)
+    assert page.locator(".fmkb-popover").count() == 0
+    context.close()
+
+
+def test_a_preview_fits_a_phone_screen_and_follows_dark_mode(browser, site_url):
+    context, _ = _context(browser, viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(site_url + SCALING)
+    page.locator("article a.fmkb-link", has_text="foundation models").first.hover()
+    popover = page.locator(".fmkb-popover")
+    popover.wait_for(state="visible", timeout=5000)
+    box = popover.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    rgb = [int(v) for v in re.findall(r"\d+", popover.evaluate("p => getComputedStyle(p).backgroundColor"))[:3]]
+    assert sum(rgb) / 3 < 90, rgb  # the dark palette's background, not a white card
+    context.close()
+
+
+def _site_pages(site_dir) -> set[str]:
+    return {
+        "/" + str(p.relative_to(site_dir).parent).replace("\\", "/").strip(".") for p in site_dir.rglob("index.html")
+    }
+
+
+def test_a_note_shows_its_local_graph_linking_to_its_neighbours(page, site_url, site_dir):
+    page.goto(site_url + SCALING)
+    graph = page.locator(".fmkb-graph-local svg")
+    graph.wait_for(state="attached", timeout=5000)
+    nodes = graph.locator("a.fmkb-graph-node")
+    assert nodes.count() > 10
+    assert nodes.first.get_attribute("aria-current") == "page"
+    backlinks = page.locator("#fmkb-backlinks ~ ul a, .fmkb-backlinks a").evaluate_all(
+        "as => as.map(a => new URL(a.getAttribute('href'), location.href).pathname)"
+    )
+    drawn = nodes.evaluate_all("as => as.slice(1).map(a => new URL(a.getAttribute('href'), location.href).pathname)")
+    assert set(backlinks) <= set(drawn)  # every note that links here is in the graph
+    pages = {p if p.endswith("/") else p + "/" for p in _site_pages(site_dir)}
+    assert all(path.replace(urlparse(site_url).path, "/", 1) in pages for path in drawn), drawn
+    assert page.locator(".md-sidebar--secondary a[href='#fmkb-graph']").count() == 1  # in the table of contents
+
+
+def test_the_graph_page_draws_the_most_linked_notes_and_opens_one(page, site_url, site_dir):
+    import json
+
+    data = json.loads((site_dir / "graph.json").read_text())
+    page.goto(site_url + "graph/")
+    nodes = page.locator(".fmkb-graph-global svg a.fmkb-graph-node")
+    nodes.first.wait_for(state="attached", timeout=10000)
+    assert nodes.count() == len(data["nodes"]) == data["total"]  # the shipped vault is under the limit
+    titles = nodes.evaluate_all("as => as.map(a => a.querySelector('title').textContent)")
+    top = max(data["nodes"], key=lambda n: n["degree"])
+    assert f"{top['title']} ({top['kind']})" in titles
+    nodes.nth(titles.index(f"{top['title']} ({top['kind']})")).click()
+    page.wait_for_url(urljoin(site_url, top["url"]), timeout=5000)
+
+
+def test_the_models_index_has_a_timeline_with_every_dated_model(page, site_url):
+    page.goto(site_url + "models/")
+    points = page.locator("svg.fmkb-timeline g.fmkb-tl-model")
+    rows = page.locator("table.fmkb-index-model tbody tr")
+    dated = [t for t in rows.evaluate_all("rs => rs.map(r => r.children[2].textContent.trim())") if t]
+    assert points.count() == len(dated) > 20
+    chart = page.locator("svg.fmkb-timeline").bounding_box()
+    article = page.locator("article").bounding_box()
+    assert chart["width"] > 0.8 * article["width"]
+    titles = points.evaluate_all("gs => gs.map(g => g.querySelector('title').textContent)")
+    assert any(t.startswith("GPT-3") and "175B" in t for t in titles)
+
+
+def test_the_timeline_fits_a_phone(browser, site_url):
+    context, _ = _context(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(site_url + "models/")
+    chart = page.locator("svg.fmkb-timeline").bounding_box()
+    assert chart["x"] >= 0 and chart["x"] + chart["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    context.close()
+
+
+def test_each_note_says_when_it_last_changed(page, site_url):
+    page.goto(site_url + CHINCHILLA)
+    fact = page.locator(".md-source-file .md-source-file__fact").first.inner_text()
+    assert re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", fact), fact

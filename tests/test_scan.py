@@ -106,7 +106,41 @@ def test_double_backtick_code_span():
 
 
 def test_inline_and_display_math_hide_citations():
-    assert cites("$x@y$ and $$\n@kaplan2020scaling\n$$") == []
+    assert cites("$x@y$ and\n\n$$\n@kaplan2020scaling\n$$") == []
+
+
+def test_double_dollars_inside_a_paragraph_are_not_display_math():
+    # arithmatex takes `$$...$$` as display math only when it is a whole block
+    assert [c[0] for c in cites("see $$\n@kaplan2020scaling\n$$")] == ["kaplan2020scaling"]
+
+
+def test_display_math_in_a_quote_or_list_item_hides_links():
+    assert links("> $$\n> [[Hidden]]\n> $$") == []
+    assert links("- $$[[Hidden]]$$") == []
+
+
+def test_a_dollar_after_escaped_backslashes_opens_math():
+    # `\\\\` is a literal backslash: the `$` after it is not escaped
+    assert links("\\\\$[[Hidden]]$") == []
+    assert [link.target for link in links("\\$[[Shown]]$")] == ["Shown"]
+
+
+def test_a_code_span_may_open_inside_a_longer_backtick_run():
+    # Python-Markdown tries the run's second backtick when the run of two has no closer
+    assert links("``x [[Hidden]]`") == []
+
+
+def test_a_code_span_inside_dollars_is_not_math():
+    assert [link.target for link in links("$a `b$` [[Shown]]$")] == ["Shown"]
+
+
+def test_an_unclosed_html_comment_is_text():
+    assert [link.target for link in links("<!-- [[Shown]]")] == ["Shown"]
+
+
+def test_an_inline_html_comment_ends_in_its_paragraph():
+    assert [link.target for link in links("x <!-- a\n\n[[Shown]] -->")] == ["Shown"]
+    assert links("<!-- a\n\n[[Hidden]] -->") == []  # one that starts a line is a block
 
 
 def test_dollar_amounts_are_not_math():
@@ -215,6 +249,14 @@ def test_in_text_rule_key_like_words():
 def test_citation_spanning_lines_reports_item_lines():
     got = cites("text [@a2020x;\n@b2021y]")
     assert [(k, line, col) for k, *_, line, col in got] == [("a2020x", 1, 7), ("b2021y", 2, 1)]
+
+
+def test_the_scanner_uses_arithmatexs_math_branch_without_its_look_behind():
+    from pymdownx.arithmatex import RE_SMART_DOLLAR_INLINE
+
+    from fmkb.scan import _MATH_AFTER_ESCAPES
+
+    assert "(?<!\\\\)" + _MATH_AFTER_ESCAPES.pattern in RE_SMART_DOLLAR_INLINE
 
 
 def test_brackets_straddling_math_are_not_a_link():

@@ -126,6 +126,7 @@ class FmkbConfig(base.Config):
     compact_search_above = c.Type(int, default=2000)  # pages; "auto" compacts the search index above this
     clean_urls = c.Type(bool, default=True)
     generate_pages = c.Type(bool, default=True)
+    last_updated = c.Type(bool, default=True)  # each note's last change (from git, else the file's time)
     rules = c.Type(dict, default={})  # rule -> off | warning | error, or {severity: ..., parameters}: see policy.py
 
 
@@ -172,6 +173,8 @@ _KNOWN = frozenset(
         "pymdownx.betterem",
         "pymdownx.keys",
         "pymdownx.smartsymbols",
+        "fmkb.callouts",
+        "fmkb.mathml",
     }
 )
 _TAG = re.compile(r"<[A-Za-z!/?]")  # raw HTML, comments

@@ -80,3 +80,67 @@ def _id(text: str) -> str:
     """A DOT quoted string: backslashes and quotes escaped, line breaks as \\n."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
     return f'"{escaped}"'
+
+
+# --- the site's graph views -------------------------------------------------------------
+
+GLOBAL_LIMIT = 400  # notes drawn on the Graph page: the most linked, so a large vault stays light
+LOCAL_LIMIT = 60  # neighbours drawn in a note's local graph
+
+
+def adjacency(graph: Graph) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(outgoing, incoming) note links, each note to the set of notes it links to / from."""
+    out: dict[str, set[str]] = {n["id"]: set() for n in graph.notes}
+    inc: dict[str, set[str]] = {n["id"]: set() for n in graph.notes}
+    for e in graph.links:
+        out[e["source"]].add(e["target"])
+        inc[e["target"]].add(e["source"])
+    return out, inc
+
+
+def site_graph(graph: Graph, urls: dict[str, str], limit: int = GLOBAL_LIMIT) -> dict:
+    """The Graph page's data: the `limit` most-linked published notes (with their site-relative
+    URLs) and the links among them; `total` says how many notes the vault has."""
+    out, inc = adjacency(graph)
+    published = [n for n in graph.notes if n["id"] in urls]
+    degree = {n["id"]: len(out[n["id"]] | inc[n["id"]]) for n in published}
+    chosen = sorted(published, key=lambda n: (-degree[n["id"]], n["title"].lower(), n["id"]))[:limit]
+    index = {n["id"]: i for i, n in enumerate(chosen)}
+    links = sorted(
+        {(index[e["source"]], index[e["target"]]) for e in graph.links if e["source"] in index and e["target"] in index}
+    )
+    return {
+        "total": len(published),
+        "nodes": [
+            {"title": n["title"], "kind": n["kind"], "url": urls[n["id"]], "degree": degree[n["id"]]} for n in chosen
+        ],
+        "links": [list(link) for link in links],
+    }
+
+
+def local_graph(
+    path: str,
+    titles: dict[str, tuple[str, str]],
+    out: dict[str, set[str]],
+    inc: dict[str, set[str]],
+    url_for,
+    limit: int = LOCAL_LIMIT,
+) -> dict:
+    """A note's local graph: the note first, then the notes it links to and that link to it
+    (`dir`: out, in or both), at most `limit`, with the links among them. `titles` maps a
+    path to (title, kind); `url_for` gives a path's URL relative to the note's page."""
+    near = (out.get(path, set()) | inc.get(path, set())) - {path}
+    near_paths = sorted((p for p in near if p in titles), key=lambda p: (titles[p][1], titles[p][0].lower(), p))
+    members = [path, *near_paths[:limit]]
+    index = {p: i for i, p in enumerate(members)}
+
+    def direction(p: str) -> str:
+        o, i = p in out.get(path, ()), p in inc.get(path, ())
+        return "both" if o and i else "out" if o else "in"
+
+    nodes = [{"title": titles[path][0], "kind": titles[path][1], "url": "", "dir": "self"}]
+    nodes += [
+        {"title": titles[p][0], "kind": titles[p][1], "url": url_for(p), "dir": direction(p)} for p in members[1:]
+    ]
+    links = sorted({(index[a], index[b]) for a in members for b in out.get(a, ()) if b in index and a != b})
+    return {"nodes": nodes, "links": [list(link) for link in links], "more": max(0, len(near_paths) - limit)}

@@ -14,6 +14,7 @@ from mkdocs.utils import get_relative_url
 
 from .engine import Analysis
 from .render import MODEL_FACTS, BibView, anchor_id, esc, fact_text, reference_html
+from .timeline import model_point, timeline_svg
 
 SECTIONS = {
     "papers": ("paper", "Papers", "Every paper note, with its year and venue. Click a column heading to sort."),
@@ -21,7 +22,7 @@ SECTIONS = {
     "concepts": ("concept", "Concepts", "The ideas that recur across the papers."),
     "resources": ("resource", "Resources", "Research centres, benchmarks, model hubs and reading paths."),
 }
-_MARKER = re.compile(r"<!--\s*fmkb:(bibliography|index|tag-counts)\s*([a-z]*)\s*-->")
+_MARKER = re.compile(r"<!--\s*fmkb:(bibliography|index|tag-counts|graph)\s*([a-z]*)\s*-->")
 
 
 BIB_DOWNLOAD = "references.bib"  # the bibliography itself, published beside its page
@@ -37,6 +38,11 @@ def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
     for folder, (kind, title, intro) in SECTIONS.items():
         if kind in kinds_present:
             out[f"{folder}/index.md"] = f"# {title}\n\n{intro}\n\n<!-- fmkb:index {kind} -->\n"
+    out["graph.md"] = (
+        "# Graph\n\nHow the notes link to each other: papers, models, concepts and resources, sized by how "
+        "many links they have. Hover over or tab to a note to see its name; a click or Enter opens it."
+        "\n\n<!-- fmkb:graph -->\n"
+    )
     if any(name.split("/")[-1] == "tags" for name in config.plugins):
         out["tags.md"] = "# Tags\n\nNotes grouped by tag.\n\n<!-- fmkb:tag-counts -->\n\n<!-- material/tags -->\n"
     return out
@@ -64,6 +70,8 @@ def fill_markers(
             block = bibliography_html(analysis, view, url_for)
         elif m.group(1) == "tag-counts":
             block = tag_counts_html(analysis)
+        elif m.group(1) == "graph":  # drawn by fmkb.js from graph.json
+            block = '<div class="fmkb-graph-global"><p>The graph is drawn by JavaScript.</p></div>\n'
         else:
             block = index_table(analysis, view, m.group(2) or "paper", url_for)
         if sink is None:
@@ -121,7 +129,7 @@ def slug_tag(tag: str) -> str:
 def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
     """A sortable table of the notes of one kind."""
     notes = sorted((n for n in analysis.vault.notes if n.kind == kind), key=lambda n: n.title.lower())
-    sorted_by = ""
+    sorted_by = before = ""
     if kind == "paper":  # newest first, as the Year heading's ▼ shows; a click sorts by any column
         head = ["Year", "Title", "Authors", "Venue", "Description"]
         rows = []
@@ -139,6 +147,11 @@ def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
         head = ["Model", "Organization", "Released", "Parameters", "Active", "Tokens", "Context", "Weights", "License"]
         fields = [key for key, _ in MODEL_FACTS]
         rows = [[_title_cell(n, url_for)] + [esc(fact_text(k, n.meta.get(k))) for k in fields] for n in notes]
+        points = [p for n in notes if (p := model_point(n.title, url_for(n.path), n.meta)) is not None]
+        chart = timeline_svg(points)
+        if chart:  # the models by release and size, above the table that links them
+            caption = "Released models by date and parameter count (log scale); hover a point for its details."
+            before = f'<figure class="fmkb-timeline-figure">\n{chart}\n<figcaption>{caption}</figcaption>\n</figure>\n'
     else:
         head = ["Title", "Description", "Tags"]
         rows = [
@@ -149,7 +162,7 @@ def index_table(analysis: Analysis, view: BibView, kind: str, url_for) -> str:
         for h in head
     )
     body = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return (
+    return before + (
         f'<table class="fmkb-sortable fmkb-index fmkb-index-{esc(kind)}">\n<thead><tr>{th}</tr></thead>\n'
         f"<tbody>\n{body}\n</tbody>\n</table>\n"
     )

@@ -8,7 +8,9 @@ references.bib is not parsed again.
 
 from __future__ import annotations
 
+import datetime
 import html
+import json
 import logging
 import os
 import posixpath
@@ -30,9 +32,11 @@ from mkdocs.utils import get_relative_url
 from . import pages
 from .bibliography import Bibliography
 from .config import ConfigError, FmkbConfig, MarkdownSetup, Settings, settings_from
+from .dates import last_updated
 from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
+from .graph import Graph, adjacency, local_graph, note_graph, site_graph
 from .load import Parsed
 from .model import Note
 from .publish import HeadingIds, note_header, page_markdown, renderer_failure, too_complex
@@ -54,6 +58,7 @@ log = logging.getLogger("mkdocs.plugins.fmkb")
 
 NOT_PUBLISHED = "This note is not published: it is too large or too complex to render (see `fmkb check`)."
 ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
+GRAPH_FILE = "graph.json"  # the Graph page's data, beside the site's pages
 KIND_ORDER = ["papers", "models", "concepts", "resources"]
 
 
@@ -162,12 +167,17 @@ class Build:
     blocks: dict[str, list[str]] = field(default_factory=dict)  # generated tables, put into the finished page
     cite_targets: dict[str, str] = field(default_factory=dict)  # page -> the Bibliography's URL its citations use
     nonce: str = field(default_factory=lambda: secrets.token_hex(8))  # names their placeholders
+    updated: dict[str, datetime.date] = field(default_factory=dict)  # note path -> last change (git, else mtime)
+    links_out: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes it links to
+    links_in: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes that link to it
+    graphs: dict[str, str] = field(default_factory=dict)  # per page: its local graph, as JSON
 
     @staticmethod
     def of(analysis: Analysis) -> Build:
         notes = {n.path: n for n in analysis.vault.notes}
         view = BibView(analysis.bib)
         view.assign_years(analysis.report.cited)
+        links_out, links_in = adjacency(note_graph(analysis))
         return Build(
             analysis,
             notes,
@@ -175,6 +185,8 @@ class Build:
             {n.meta["cite"]: path for path, n in notes.items() if isinstance(n.meta.get("cite"), str)},
             view,
             _backlinks(analysis),
+            links_out=links_out,
+            links_in=links_in,
         )
 
     def blocks_of(self, src: str) -> list[str]:
@@ -237,6 +249,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         """One engine pass, then the site's file list: what fmkb checked, at slug URLs, with its
         assets and generated pages."""
         build = self.build = self._run_engine()
+        if self.config.last_updated:  # one `git log` for the whole vault
+            build.updated = last_updated(self.settings.docs_dir, build.notes)
         self._drop_unpublished(build, files)
         if self.config.clean_urls:
             self._slug_urls(files)
@@ -244,6 +258,16 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self._add_assets(files, config)
         self._generate_pages(build, files, config)
         return files
+
+    def _graph_file(self, build: Build, files: Files, config: MkDocsConfig) -> None:
+        """graph.json: the Graph page's data, the most linked notes and their links."""
+        published = {path: url for path, url in build.urls.items() if path not in build.too_complex}
+        graph = Graph(
+            notes=[{"id": n.path, "title": n.title, "kind": n.kind} for n in build.notes.values()],
+            links=[{"source": a, "target": b} for a, targets in build.links_out.items() for b in sorted(targets)],
+        )
+        data = json.dumps(site_graph(graph, published), ensure_ascii=False, separators=(",", ":"))
+        files.append(File.generated(config, GRAPH_FILE, content=data))
 
     def _run_engine(self) -> Build:
         """Load and check everything once; log the diagnostics; start this build's state."""
@@ -269,6 +293,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             if files.get_file_from_path(src_uri) is None:
                 files.append(File.generated(config, src_uri, content=text))
                 build.generated[src_uri] = text
+        if files.get_file_from_path(GRAPH_FILE) is None:
+            self._graph_file(build, files, config)
 
     def _drop_unpublished(self, build: Build, files: Files) -> None:
         """Of the files MkDocs took from docs_dir, publish only the notes fmkb checked and the
@@ -373,7 +399,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             title = (item.title or "").lower()
             if item.is_section and title in KIND_ORDER:
                 return (1 + KIND_ORDER.index(title), title)
-            generated = {"bibliography": 90, "tags": 91}
+            generated = {"graph": 89, "bibliography": 90, "tags": 91}
             return (generated.get(title, 50), title)
 
         nav.items.sort(key=rank)
@@ -390,6 +416,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             page.meta = theme_meta(note.meta if note is not None else page.meta)
             if note is not None:  # always set: a title MkDocs takes from the H1 reaches <title> unescaped
                 page.meta["title"] = html.escape(plain_title(note.title))
+                updated = self.build.updated.get(note.path)
+                if updated is not None:  # Material shows it under the page as "Last update"
+                    page.meta["revision_date"] = updated.isoformat()
         return markdown
 
     def _page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -432,6 +461,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             Backlink(build.notes[p].title, url_for(p), build.notes[p].kind, context)
             for p, context in build.backlinks.get(src, [])
         ]
+        titles = {p: (n.title, n.kind) for p, n in build.notes.items() if p not in build.too_complex}
+        near = local_graph(src, titles, build.links_out, build.links_in, url_for)
+        if len(near["nodes"]) > 1:
+            build.graphs[src] = json.dumps(near, ensure_ascii=False, separators=(",", ":"))
         # the home page links its citations to the Bibliography instead of ending in a references dump
         home = src == "index.md" and bib_url is not None
         if home:
@@ -457,9 +490,14 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             html = html.replace('<a class="fmkb-cite" href="#ref-', f'<a class="fmkb-cite" href="{target}#ref-')
         html = self.policy.clean(html)
         refs, back = build.tails.get(page.file.src_uri, ("", ""))
+        # Material lists the page title's children when the page starts with its h1: add ours there
+        items = page.toc.items
+        toc = items[0].children if items and items[0].level == 1 else items
         for block, ident, title in ((refs, "fmkb-references", "References"), (back, "fmkb-backlinks", "Linked from")):
             if block:
-                page.toc.items.append(AnchorLink(title, ident, 2))
+                toc.append(AnchorLink(title, ident, 2))
+        if page.file.src_uri in build.graphs:
+            toc.append(AnchorLink("Graph", "fmkb-graph", 2))
         return html
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
@@ -471,10 +509,21 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         build = self.build
         if build is None:
             return output
+        note = build.notes.get(page.file.src_uri)
+        description = note.meta.get("description") if note is not None else None
+        if isinstance(description, str) and description.strip():  # what a link preview shows of this note
+            meta = f'<meta name="fmkb:description" content="{html.escape(" ".join(description.split()))}">'
+            output = output.replace("</head>", meta + "</head>", 1)
         blocks = build.blocks.pop(page.file.src_uri, None)
         if blocks:
             output = pages.fill_placeholders(output, [self.policy.clean(b) for b in blocks], build.nonce)
         refs, back = (self.policy.clean(t) for t in build.tails.pop(page.file.src_uri, ("", "")))
+        graph = build.graphs.pop(page.file.src_uri, None)
+        if graph is not None:  # fmkb's own markup, its data escaped: the script draws it (fmkb.js)
+            back += (
+                '<h2 id="fmkb-graph">Graph</h2>\n'
+                f'<div class="fmkb-graph-local" data-graph="{html.escape(graph)}"></div>\n'
+            )
         if not (refs or back):
             return output
         at = output.rfind("</article>")

@@ -21,7 +21,20 @@ from selectolax.lexbor import LexborHTMLParser
 # (tables, footnotes, task lists, emoji SVGs, code highlighting, math containers...); raw
 # HTML in a note is held to `allow_html` on top of these, which a site may narrow or widen.
 GENERATED_TAGS = frozenset(
-    "p h1 h2 h3 h4 h5 h6 a img em strong code pre blockquote ul ol li hr br div span table thead tbody tr th td".split()
+    "p h1 h2 h3 h4 h5 h6 a img em strong code pre blockquote ul ol li hr br div span table thead tbody tr th td "
+    "figure figcaption".split()
+) | frozenset("svg g circle line text title rect path".split())  # the Models timeline: shapes and text, no links
+# MathML as fmkb.mathml writes it (latex2mathml's elements), with presentation attributes only
+MATHML_TAGS = frozenset(
+    "math mrow mi mn mo ms mtext mspace msup msub msubsup mfrac msqrt mroot mover munder munderover "
+    "mtable mtr mtd mlabeledtr mstyle mpadded mphantom menclose merror mmultiscripts mprescripts none "
+    "semantics annotation".split()
+)
+MATHML_ATTRIBUTES = frozenset(
+    "display alttext mathvariant mathsize stretchy fence separator separators accent accentunder lspace rspace "
+    "minsize maxsize movablelimits symmetric largeop form columnalign columnspacing columnlines rowspacing "
+    "rowalign rowlines frame framespacing equalrows equalcolumns displaystyle scriptlevel width height depth "
+    "voffset linethickness notation encoding open close".split()
 )
 EXTENSION_TAGS: dict[str, frozenset[str]] = {
     "footnotes": frozenset({"sup"}),
@@ -34,6 +47,8 @@ EXTENSION_TAGS: dict[str, frozenset[str]] = {
     "pymdownx.caret": frozenset({"ins", "sup"}),
     "pymdownx.tilde": frozenset({"del", "sub"}),
     "pymdownx.keys": frozenset({"kbd"}),
+    "fmkb.callouts": frozenset({"details", "summary"}),
+    "fmkb.mathml": MATHML_TAGS,
 }
 GLOBAL_ATTRIBUTES = frozenset({"id", "class", "title", "lang", "dir", "role", "aria-hidden", "aria-label"})
 TAG_ATTRIBUTES: dict[str, frozenset[str]] = {
@@ -46,6 +61,11 @@ TAG_ATTRIBUTES: dict[str, frozenset[str]] = {
     "input": frozenset({"checked", "disabled"}),
     "svg": frozenset({"xmlns", "viewBox", "width", "height", "fill"}),
     "path": frozenset({"d", "fill", "fill-rule", "clip-rule"}),
+    "g": frozenset({"fill", "stroke", "transform"}),
+    "circle": frozenset({"cx", "cy", "r"}),
+    "line": frozenset({"x1", "y1", "x2", "y2"}),
+    "text": frozenset({"x", "y", "text-anchor", "transform", "font-size"}),
+    "rect": frozenset({"x", "y", "width", "height", "fill"}),
     "time": frozenset({"datetime"}),
     "q": frozenset({"cite"}),
     "blockquote": frozenset({"cite"}),
@@ -56,6 +76,7 @@ TAG_ATTRIBUTES: dict[str, frozenset[str]] = {
     "colgroup": frozenset({"span"}),
     "ul": frozenset({"data-search-exclude"}),
     "table": frozenset({"data-search-exclude"}),
+    **{tag: MATHML_ATTRIBUTES | {"xmlns"} for tag in MATHML_TAGS},
 }
 # Attributes held to a fixed set of values (a task-list checkbox, and nothing else of a form).
 TAG_ATTRIBUTE_VALUES = {"input": {"type": {"checkbox"}}}

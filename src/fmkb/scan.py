@@ -14,6 +14,8 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from pymdownx.arithmatex import RE_SMART_DOLLAR_INLINE
+
 from .model import Citation, CiteItem, Heading, MdLink, WikiLink
 
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
@@ -42,8 +44,7 @@ _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
-_INLINE_MATH = re.compile(r"\$(?![\s$])(?:[^$\\\n]|\\.|\n)*?(?<![\s\\])\$(?!\d)")
-_MAX_INLINE_SPAN = 65536  # no code span or inline math runs longer than this
+_MAX_INLINE_SPAN = 65536  # no code span runs longer than this
 
 # Patterns start with a literal so that `re` can skip ahead fast (an optional `!?` or a
 # look-behind in front makes it try every position: 30x slower on a typical note).
@@ -271,25 +272,145 @@ def _escaped(s: str, i: int) -> bool:
     return (i - j) % 2 == 1
 
 
-_OPENERS = ("`", "$", "%%", "<!--")
-_NO_MATH = ("`", "%%", "<!--")
+def _merge(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of two lists of spans, as sorted spans that do not overlap."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(a + b):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | None = None) -> str:
     """Blank inline code, math (when the site renders math) and comments (HTML, and
     Obsidian's `%%`, whose spans go to `comments`: the site leaves them out as Obsidian does).
 
-    Candidates are found with `str.find` per opener (several times faster than a
-    regex alternation over every position), nearest first.
+    In the order the renderer reads them: Obsidian comments are cut out before
+    rendering and Python-Markdown takes HTML comments that start a line first; then
+    its inline patterns run by priority over a whole paragraph: code spans first,
+    then arithmatex's math, and inline HTML last.
     """
     if comments is None:
         comments = []
-    nxt = {tok: s.find(tok) for tok in (_OPENERS if math else _NO_MATH)}
-    if all(v == -1 for v in nxt.values()):
-        return s
+    spans = _spans(s, ("`", "%%", "<!--"), comments, block_html=True) if "`" in s or "%%" in s or "<!--" in s else []
+    if math and "$" in s:
+        spans = _merge(spans, _math_spans(s, spans))
+    if "<!--" in s:
+        spans = _merge(spans, _spans(blank_spans(s, spans), ("<!--",), comments, block_html=False))
+    return blank_spans(s, spans)
+
+
+# arithmatex's own inline pattern (smart dollars: no space inside either `$`), so that the
+# check and the site agree on what is math; its escape branch consumes `\\` pairs before a `$`
+_MATH_INLINE = re.compile(RE_SMART_DOLLAR_INLINE, re.DOTALL | re.UNICODE)  # as Python-Markdown compiles it
+# its math branch without the look-behind (tests check it against arithmatex's pattern)
+_MATH_AFTER_ESCAPES = re.compile(r"(\$)(?!\s)((?:\\.|[^\\$\x02\x03])+?)(?<!\s)(?:\$)", re.DOTALL | re.UNICODE)
+# arithmatex's display math: a whole block (paragraph) that is `$$...$$`, in a quote or list item too
+_MATH_BLOCK = re.compile(r"\$\$(?:\\.|[^\\])+?\$\$[ ]*", re.S)
+# what Python-Markdown strips before a block is tested: blank lines, quote markers, a list marker
+_BLOCK_LEAD = re.compile(r"(?:[ \t]*\n)*(?:[ ]{0,3}>[ ]?)*(?:[ ]{0,3}(?:[*+-]|\d+\.)[ ]+)?")
+_FIRST_BLOCK_LEAD = re.compile(r"\n*(?:[ ]{0,3}>[ ]?)*(?:[ ]{0,3}(?:[*+-]|\d+\.)[ ]+)?")
+_PAIRS_BEFORE_BACKTICK = re.compile(r"(?<!\\)(?:\\\\)+(?=`)")
+
+
+def _inline_math(t: str, start: int, end: int) -> list[tuple[int, int]]:
+    """arithmatex's inline matches in t[start:end], searched as Python-Markdown does: a match
+    is replaced by a placeholder, so a `$` right after an escaped `\\\\` pair may open math."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    while True:
+        m = _MATH_INLINE.search(t, pos, end)
+        if m is None:
+            return spans
+        if m.group(2):
+            spans.append(m.span())
+            pos = m.end()
+            continue
+        pos = m.end()  # backslash pairs: the `$` after them is not escaped
+        after = _MATH_AFTER_ESCAPES.match(t, pos, end)
+        if after:
+            spans.append(after.span())
+            pos = after.end()
+
+
+def _math_spans(s: str, code: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where arithmatex finds math in `s`, paragraph by paragraph; a code span (already
+    replaced by a placeholder when arithmatex runs) can neither hold math nor be inside it."""
+    t = s
+    if "\\`" in s:  # the code pattern also turns `\\\\` pairs before a backtick into a placeholder
+        code = _merge(code, [m.span() for m in _PAIRS_BEFORE_BACKTICK.finditer(s)])
+    if code:
+        parts, last = [], 0
+        for a, b in code:
+            parts += [s[last:a], "\x02" * (b - a)]
+            last = b
+        t = "".join(parts) + s[last:]
+    spans: list[tuple[int, int]] = []
+    pos, n = 0, len(t)
+    while pos < n:
+        gap = _BLANK_LINE.search(t, pos)
+        end = gap.start() if gap else n
+        if "$" in t[pos:end]:
+            # Python-Markdown empties whitespace-only lines, except at the very start
+            lead = (_BLOCK_LEAD if pos else _FIRST_BLOCK_LEAD).match(t, pos, end)
+            first = lead.end() if lead else pos
+            last = end
+            while last > first and t[last - 1] in " \t\n":
+                last -= 1
+            if t.startswith("$$", first) and _MATH_BLOCK.fullmatch(t, first, last):
+                spans.append((first, last))
+            else:
+                spans += _inline_math(t, pos, end)
+        pos = gap.end() if gap else n
+    return spans
+
+
+class _BacktickRuns:
+    """The maximal backtick runs of one paragraph, by length, to find code spans as
+    Python-Markdown does: its pattern may open a span inside a longer run (at the run's
+    second backtick, third...) and closes it at the next run of exactly the same length."""
+
+    def __init__(self, s: str, start: int, end: int) -> None:
+        self.by_length: dict[int, list[int]] = {}
+        for m in _BACKTICKS.finditer(s, start, end):
+            self.by_length.setdefault(m.end() - m.start(), []).append(m.start())
+
+    def code_span(self, start: int, run: int, limit: int) -> tuple[int, int] | None:
+        """The code span that opens within the run `start`..`run` (leftmost first), or None."""
+        for opening in range(start, run):
+            length = run - opening
+            starts = self.by_length.get(length)
+            if starts:
+                i = bisect.bisect_left(starts, run)
+                if i < len(starts) and starts[i] + length <= limit:
+                    return opening, starts[i] + length
+        return None
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def _at_line_start(s: str, i: int) -> bool:
+    """Whether Python-Markdown reads raw HTML at `i` as a block (up to three spaces before it)."""
+    newline = s.rfind("\n", max(0, i - 4), i)  # only the last four characters matter: linear
+    if newline == -1 and i > 3:
+        return False
+    return not s[newline + 1 : i].strip()
+
+
+def _spans(
+    s: str, openers: tuple[str, ...], comments: list[tuple[int, int]], block_html: bool
+) -> list[tuple[int, int]]:
+    """Code spans and comments, nearest first; candidates are found with `str.find` per
+    opener (several times faster than a regex alternation over every position).
+    `block_html`: take only the HTML comments that start a line (else only the others)."""
+    nxt = {tok: s.find(tok) for tok in openers}
     spans: list[tuple[int, int]] = []
     pos, n = 0, len(s)
-    par_end = -1
+    par_end = gap_at = -1
+    closes: dict[str, int] = {}  # the last closer found per opener (n: none after it)
     while True:
         for tok, at in nxt.items():
             if at != -1 and at < pos:
@@ -301,16 +422,30 @@ def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | No
         if _escaped(s, start):
             pos = start + 1
             continue
+        if tok == "<!--" and _at_line_start(s, start) != block_html:
+            pos = start + 4
+            continue
         if tok == "<!--" or tok == "%%":
             if tok == "<!--" and s.startswith(("<!-->", "<!--->"), start):  # HTML5: an empty comment
                 end = start + (5 if s.startswith("<!-->", start) else 6)
             else:
                 close = "-->" if tok == "<!--" else "%%"
-                end = s.find(close, start + len(tok))
-                if end == -1 and tok == "%%":  # Obsidian shows an unclosed %% as text
-                    pos = start + 2
+                end = closes.get(tok, -1)
+                if end != n and end < start + len(tok):  # each search resumes past the last one: linear
+                    end = s.find(close, start + len(tok))
+                    closes[tok] = n if end == -1 else end
+                end = -1 if end == n else end
+                if end == -1:  # Obsidian shows an unclosed %% as text, Python-Markdown an unclosed <!--
+                    pos = start + len(tok)
                     continue
-                end = n if end == -1 else end + len(close)
+                if tok == "<!--" and not block_html:  # an inline comment ends in its paragraph
+                    if gap_at < start:
+                        gap = _BLANK_LINE.search(s, start)
+                        gap_at = gap.start() if gap else n
+                    if gap_at < end or s.find("<!--", start + 4, end) != -1:  # nor holds another <!--
+                        pos = start + 4
+                        continue
+                end += len(close)
             spans.append((start, end))
             if tok == "%%":
                 comments.append((start, end))
@@ -319,34 +454,17 @@ def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | No
         if start >= par_end:
             p = _BLANK_LINE.search(s, start)
             par_end = p.start() if p else n
-        limit = min(par_end, start + _MAX_INLINE_SPAN)
-        if tok == "`":
-            run = start
-            while run < n and s[run] == "`":
-                run += 1
-            closer = re.compile(r"(?<!`)" + "`" * (run - start) + r"(?!`)")
-            c = closer.search(s, run, limit)
-            if c:
-                spans.append((start, c.end()))
-                pos = c.end()
-            else:
-                pos = run
-            continue
-        if s.startswith("$$", start):
-            end = s.find("$$", start + 2, min(n, start + _MAX_INLINE_SPAN))
-            if end != -1:
-                spans.append((start, end + 2))
-                pos = end + 2
-            else:
-                pos = start + 2
-            continue
-        mm = _INLINE_MATH.match(s, start, limit)
-        if mm:
-            spans.append((start, mm.end()))
-            pos = mm.end()
+            runs = _BacktickRuns(s, start, par_end)
+        run = start
+        while run < n and s[run] == "`":
+            run += 1
+        found = runs.code_span(start, run, min(par_end, start + _MAX_INLINE_SPAN))
+        if found:
+            spans.append(found)
+            pos = found[1]
         else:
-            pos = start + 1
-    return blank_spans(s, spans)
+            pos = run
+    return spans
 
 
 def parse_wikilink(raw_inner: str) -> tuple[str, tuple[str, ...], str | None, str | None]:

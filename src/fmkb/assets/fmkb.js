@@ -1,4 +1,5 @@
-// fmkb: click a column heading of a .fmkb-sortable table to sort it (click again to reverse).
+// fmkb: sortable index tables, Copy BibTeX, link previews and the note graphs.
+// Click a column heading of a .fmkb-sortable table to sort it (click again to reverse).
 (function () {
   "use strict";
   function cellValue(row, col) {
@@ -50,7 +51,273 @@
       box.insertAdjacentElement("afterend", button);
     });
   }
-  function initAll() { init(); copyButtons(); }
+  // --- popovers: a preview of a wiki-link's target or a citation's reference ---------------
+  // Shown on mouse hover (after a short delay) and on keyboard focus; hidden on leave, blur or
+  // Escape. Touch taps just follow the link. The content is the site's own sanitized HTML.
+  var pages = {};  // url without hash -> Promise of the parsed page
+  var popover = null, owner = null, showTimer = 0, hideTimer = 0;
+  function page(url) {
+    var key = url.split("#")[0];
+    if (!pages[key]) {
+      pages[key] = fetch(key).then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.text();
+      }).then(function (text) { return new DOMParser().parseFromString(text, "text/html"); });
+    }
+    return pages[key];
+  }
+  function copyOf(node) {
+    var clone = document.importNode(node, true);
+    clone.removeAttribute("id");
+    clone.querySelectorAll("[id]").forEach(function (n) { n.removeAttribute("id"); });
+    clone.querySelectorAll("a.headerlink").forEach(function (n) { n.remove(); });
+    return clone;
+  }
+  function firstParagraph(container) {
+    var ps = container.querySelectorAll(":scope > p");
+    for (var i = 0; i < ps.length; i++) {
+      if (!ps[i].classList.contains("fmkb-aliases") && ps[i].textContent.trim()) return ps[i];
+    }
+    return null;
+  }
+  function section(doc, id) {
+    // a heading's own paragraph: the first paragraph after it, before the next heading
+    var heading = id && doc.getElementById(decodeURIComponent(id));
+    if (!heading) return null;
+    if (!/^H[1-6]$/.test(heading.tagName)) return heading.closest("p, li") || heading;
+    for (var n = heading.nextElementSibling; n && !/^H[1-6]$/.test(n.tagName); n = n.nextElementSibling) {
+      if (/^(P|UL|OL)$/.test(n.tagName) && n.textContent.trim()) return n;
+    }
+    return null;
+  }
+  function noteContent(link) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    return page(url.href).then(function (doc) {
+      var box = document.createElement("div");
+      var article = doc.querySelector("article.md-content__inner") || doc.body;
+      var title = doc.querySelector("article h1");
+      var h = document.createElement("div");
+      h.className = "fmkb-popover-title";
+      h.textContent = title ? title.textContent.replace(/\s*¶\s*$/, "") : link.textContent;
+      box.appendChild(h);
+      var meta = doc.querySelector('meta[name="fmkb:description"]');
+      if (meta && meta.content) {
+        var d = document.createElement("p");
+        d.className = "fmkb-popover-description";
+        d.textContent = meta.content;
+        box.appendChild(d);
+      }
+      var part = url.hash ? section(doc, url.hash.slice(1)) : firstParagraph(article);
+      if (part) {
+        part = copyOf(part);
+        while (part.children.length > 3 && /^(UL|OL)$/.test(part.tagName)) part.lastElementChild.remove();
+        box.appendChild(part);
+      }
+      return box;
+    });
+  }
+  function citeContent(link) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    var id = decodeURIComponent(url.hash.slice(1));
+    var here = url.pathname === location.pathname && document.getElementById(id);
+    var found = here ? Promise.resolve(here) : page(url.href).then(function (doc) { return doc.getElementById(id); });
+    return found.then(function (entry) {
+      if (!entry) throw new Error("no reference");
+      var box = document.createElement("div");
+      box.className = "fmkb-popover-reference";
+      Array.prototype.forEach.call(entry.childNodes, function (n) {
+        box.appendChild(n.nodeType === 1 ? copyOf(n) : document.importNode(n, true));
+      });
+      return box;
+    });
+  }
+  function place(link) {
+    var r = link.getBoundingClientRect();
+    var width = Math.min(400, window.innerWidth - 16);
+    popover.style.width = width + "px";
+    var left = Math.max(8, Math.min(r.left + window.scrollX, window.scrollX + window.innerWidth - width - 8));
+    popover.style.left = left + "px";
+    var below = r.bottom + window.scrollY + 6;
+    popover.style.top = below + "px";
+    var h = popover.offsetHeight;
+    if (r.bottom + 6 + h > window.innerHeight && r.top - 6 - h > 0) popover.style.top = (r.top + window.scrollY - 6 - h) + "px";
+  }
+  function hide() {
+    clearTimeout(showTimer);
+    if (popover) popover.remove();
+    if (owner) owner.removeAttribute("aria-describedby");
+    popover = null; owner = null;
+  }
+  function show(link) {
+    if (owner === link) return;
+    hide();
+    owner = link;
+    var content = link.classList.contains("fmkb-cite") ? citeContent(link) : noteContent(link);
+    content.then(function (box) {
+      if (owner !== link) return;
+      popover = document.createElement("div");
+      popover.className = "fmkb-popover md-typeset";
+      popover.id = "fmkb-popover";
+      popover.setAttribute("role", "tooltip");
+      popover.appendChild(box);
+      popover.addEventListener("pointerenter", function () { clearTimeout(hideTimer); });
+      popover.addEventListener("pointerleave", function () { hideTimer = setTimeout(hide, 200); });
+      document.body.appendChild(popover);
+      link.setAttribute("aria-describedby", "fmkb-popover");
+      place(link);
+    }).catch(function () { if (owner === link) owner = null; });
+  }
+  var TARGETS = "article a.fmkb-link, article a.fmkb-cite";
+  function previews() {
+    if (document.documentElement.dataset.fmkbPreviews) return;
+    document.documentElement.dataset.fmkbPreviews = "1";
+    document.addEventListener("pointerover", function (e) {
+      var link = e.target.closest && e.target.closest(TARGETS);
+      if (!link || e.pointerType === "touch") return;
+      clearTimeout(hideTimer); clearTimeout(showTimer);
+      showTimer = setTimeout(function () { show(link); }, 300);
+    });
+    document.addEventListener("pointerout", function (e) {
+      var link = e.target.closest && e.target.closest(TARGETS);
+      if (!link || (e.relatedTarget && link.contains(e.relatedTarget))) return;
+      clearTimeout(showTimer);
+      hideTimer = setTimeout(hide, 200);
+    });
+    document.addEventListener("focusin", function (e) {
+      var link = e.target.closest && e.target.closest(TARGETS);
+      if (link && link.matches(":focus-visible")) show(link);
+    });
+    document.addEventListener("focusout", function (e) {
+      if (e.target.closest && e.target.closest(TARGETS)) hide();
+    });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") hide(); });
+  }
+
+  // --- graphs: a note's neighbours, and the whole vault on the Graph page -------------------
+  var SVG = "http://www.w3.org/2000/svg";
+  function el(name, attrs, parent) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+  function short(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; }
+  function legend(container, kinds) {
+    var ul = document.createElement("ul");
+    ul.className = "fmkb-graph-legend";
+    kinds.forEach(function (k) {
+      var li = document.createElement("li");
+      var dot = document.createElement("span");
+      dot.className = "fmkb-graph-dot fmkb-g-" + k;
+      li.appendChild(dot);
+      li.appendChild(document.createTextNode(" " + k));
+      ul.appendChild(li);
+    });
+    container.appendChild(ul);
+  }
+  function drawNode(svg, n, x, y, r, labelled, base) {
+    var a = el("a", { href: n.url ? base + n.url : "#", class: "fmkb-graph-node fmkb-g-" + n.kind + (n.dir === "self" ? " fmkb-g-self" : "") }, svg);
+    el("title", {}, a).textContent = n.title + " (" + n.kind + ")";
+    el("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: r }, a);
+    var t = el("text", { x: (x + r + 3).toFixed(1), y: (y + 4).toFixed(1), class: labelled ? "" : "fmkb-graph-hidden" }, a);
+    t.textContent = short(n.title, 28);
+    if (n.dir === "self") a.setAttribute("aria-current", "page");
+    return a;
+  }
+  function localGraph(container) {
+    if (container.dataset.drawn) return;
+    container.dataset.drawn = "1";
+    var data = JSON.parse(container.dataset.graph);
+    var n = data.nodes.length, W = 640, H = Math.max(260, Math.min(520, 160 + n * 6));
+    var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img", class: "fmkb-graph-svg",
+      "aria-label": "Notes linked to and from " + data.nodes[0].title }, null);
+    var pos = [[W / 2, H / 2]], radius = Math.min(W, H) / 2 - 40;
+    for (var i = 1; i < n; i++) {
+      var angle = -Math.PI / 2 + 2 * Math.PI * (i - 1) / (n - 1);
+      pos.push([W / 2 + radius * 1.35 * Math.cos(angle), H / 2 + radius * Math.sin(angle)]);
+    }
+    var lines = el("g", { class: "fmkb-graph-links" }, svg);
+    data.links.forEach(function (l) {
+      var a = pos[l[0]], b = pos[l[1]];
+      el("line", { x1: a[0].toFixed(1), y1: a[1].toFixed(1), x2: b[0].toFixed(1), y2: b[1].toFixed(1),
+        class: (l[0] === 0 || l[1] === 0) ? "fmkb-graph-direct" : "" }, lines);
+    });
+    data.nodes.forEach(function (node, i) { drawNode(svg, node, pos[i][0], pos[i][1], i === 0 ? 8 : 5, n <= 31 || i === 0, ""); });
+    container.appendChild(svg);
+    var kinds = [];
+    data.nodes.forEach(function (node) { if (kinds.indexOf(node.kind) < 0) kinds.push(node.kind); });
+    legend(container, kinds);
+    if (data.more) {
+      var p = document.createElement("p");
+      p.className = "fmkb-graph-more";
+      p.textContent = "and " + data.more + " more linked notes, listed above.";
+      container.appendChild(p);
+    }
+  }
+  function layout(nodes, links, W, H) {
+    // a force-directed layout (repulsion between all pairs, springs along links), computed up front
+    var n = nodes.length, x = new Float64Array(n), y = new Float64Array(n);
+    for (var i = 0; i < n; i++) {  // start on a spiral: deterministic, no overlap
+      var a = i * 2.399963, r = 8 * Math.sqrt(i);
+      x[i] = W / 2 + r * Math.cos(a); y[i] = H / 2 + r * Math.sin(a);
+    }
+    var k = Math.sqrt(W * H / Math.max(1, n)) * 0.9, dx = new Float64Array(n), dy = new Float64Array(n);
+    for (var step = 0, t = W / 10; step < 200; step++, t *= 0.98) {
+      dx.fill(0); dy.fill(0);
+      for (i = 0; i < n; i++) for (var j = i + 1; j < n; j++) {
+        var ex = x[i] - x[j], ey = y[i] - y[j], d2 = ex * ex + ey * ey + 0.01, f = k * k / d2;
+        dx[i] += ex * f; dy[i] += ey * f; dx[j] -= ex * f; dy[j] -= ey * f;
+      }
+      links.forEach(function (l) {
+        var s = l[0], e = l[1], ex = x[s] - x[e], ey = y[s] - y[e], d = Math.sqrt(ex * ex + ey * ey) + 0.01, f = d / k;
+        dx[s] -= ex * f; dy[s] -= ey * f; dx[e] += ex * f; dy[e] += ey * f;
+      });
+      for (i = 0; i < n; i++) {
+        var len = Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]) + 0.01, m = Math.min(len, t) / len;
+        x[i] = Math.max(20, Math.min(W - 20, x[i] + dx[i] * m + (W / 2 - x[i]) * 0.01));
+        y[i] = Math.max(20, Math.min(H - 20, y[i] + dy[i] * m + (H / 2 - y[i]) * 0.01));
+      }
+    }
+    return [x, y];
+  }
+  function globalGraph(container) {
+    if (container.dataset.drawn) return;
+    container.dataset.drawn = "1";
+    var config = document.getElementById("__config");
+    var base = new URL((config && JSON.parse(config.textContent).base) || ".", location.href).href.replace(/\/?$/, "/");
+    fetch(base + "graph.json").then(function (r) { return r.json(); }).then(function (data) {
+      container.textContent = "";
+      var W = 900, H = 640, xy = layout(data.nodes, data.links, W, H);
+      var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img", class: "fmkb-graph-svg fmkb-graph-global-svg",
+        "aria-label": "Graph of " + data.nodes.length + " notes and their links" }, null);
+      var lines = el("g", { class: "fmkb-graph-links" }, svg);
+      data.links.forEach(function (l) {
+        el("line", { x1: xy[0][l[0]].toFixed(1), y1: xy[1][l[0]].toFixed(1), x2: xy[0][l[1]].toFixed(1), y2: xy[1][l[1]].toFixed(1) }, lines);
+      });
+      var ranked = data.nodes.map(function (n, i) { return i; }).sort(function (a, b) { return data.nodes[b].degree - data.nodes[a].degree; });
+      var labelled = {};
+      ranked.slice(0, 12).forEach(function (i) { labelled[i] = true; });
+      data.nodes.forEach(function (node, i) {
+        drawNode(svg, node, xy[0][i], xy[1][i], 3 + Math.min(9, Math.sqrt(node.degree)), !!labelled[i], base);
+      });
+      container.appendChild(svg);
+      var kinds = [];
+      data.nodes.forEach(function (node) { if (kinds.indexOf(node.kind) < 0) kinds.push(node.kind); });
+      legend(container, kinds);
+      var p = document.createElement("p");
+      p.className = "fmkb-graph-more";
+      p.textContent = data.total > data.nodes.length
+        ? "Showing the " + data.nodes.length + " most linked of " + data.total + " notes."
+        : "All " + data.total + " notes.";
+      container.appendChild(p);
+    }).catch(function () { container.textContent = "The graph could not be loaded."; });
+  }
+  function graphs() {
+    document.querySelectorAll(".fmkb-graph-local[data-graph]").forEach(localGraph);
+    document.querySelectorAll(".fmkb-graph-global").forEach(globalGraph);
+  }
+
+  function initAll() { init(); copyButtons(); previews(); graphs(); hide(); }
   if (typeof document$ !== "undefined") { document$.subscribe(initAll); }  // Material instant navigation
   else if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", initAll); }
   else { initAll(); }

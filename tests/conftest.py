@@ -205,3 +205,14 @@ def serve(directory) -> tuple[str, object]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/", server
+
+
+def build_site(root: Path, notes: dict[str, str], bib: str, mkdocs: str) -> Path:
+    """A tiny vault written with make_vault and built with MkDocs (not strict: a test may
+    build broken notes on purpose); returns the site folder."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    make_vault(root, notes, bib=bib, mkdocs=mkdocs)
+    build(load_config(str(root / "mkdocs.yml")))
+    return root / "site"

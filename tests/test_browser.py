@@ -6,10 +6,7 @@ way a reader uses it. No browser is downloaded: Playwright drives /usr/bin/chrom
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 from collections import deque
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -21,11 +18,6 @@ pytestmark = pytest.mark.xdist_group("shipped-site")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHINCHILLA = "papers/training-compute-optimal-large-language-models/"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep test output clean
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +48,10 @@ def page(browser, request):
 
 @pytest.fixture(scope="module")
 def site_url(site_dir):
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    from conftest import serve
+
+    url, server = serve(site_dir)
+    yield url
     server.shutdown()
 
 
@@ -261,24 +252,19 @@ See [[Other|<b onmouseover="window.__xss='label'">x</b>]].
 
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory):
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+    from conftest import build_site, serve
 
-    root = tmp_path_factory.mktemp("hostile")
-    (root / "notes").mkdir()
-    (root / "notes" / "index.md").write_text("# Home\n\n[[Hostile]] [[Other]]\n")
-    (root / "notes" / "Hostile.md").write_text(HOSTILE_NOTE)
-    (root / "notes" / "Other.md").write_text("# Other\n\n[[Hostile]] [@evil2021b]\n")
-    (root / "references.bib").write_text(HOSTILE_BIB)
-    (root / "mkdocs.yml").write_text(
+    notes = {
+        "index.md": "# Home\n\n[[Hostile]] [[Other]]\n",
+        "Hostile.md": HOSTILE_NOTE,
+        "Other.md": "# Other\n\n[[Hostile]] [@evil2021b]\n",
+    }
+    mkdocs = (
         "site_name: hostile\ndocs_dir: notes\nsite_dir: site\ntheme:\n  name: material\n"
         "plugins:\n  - search\n  - tags\n  - fmkb\n"
-    )
-    build(load_config(str(root / "mkdocs.yml")))  # not strict: the checks fail, the output must still be safe
-    handler = functools.partial(_QuietHandler, directory=str(root / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    )  # not strict: the checks fail, the output must still be safe
+    url, server = serve(build_site(tmp_path_factory.mktemp("hostile"), notes, HOSTILE_BIB, mkdocs))
+    yield url
     server.shutdown()
 
 

@@ -5,10 +5,7 @@ shipped `mkdocs.yml`'s Markdown extensions. Also the last-updated date without g
 from __future__ import annotations
 
 import datetime
-import functools
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -42,11 +39,6 @@ Broken math: $x^$ stays visible.
 STAMP = datetime.datetime(2024, 3, 5, 12, 0, tzinfo=datetime.UTC).timestamp()
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 def _shipped_markdown() -> str:
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     start = text.index("markdown_extensions:")
@@ -55,26 +47,16 @@ def _shipped_markdown() -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+    from conftest import build_site, make_vault, serve
 
     root = tmp_path_factory.mktemp("obsidian")
-    (root / "notes").mkdir()
-    (root / "notes" / "index.md").write_text("# Home\n\n[[Features]]\n")
-    (root / "notes" / "Features.md").write_text(NOTE)
-    (root / "notes" / "Other.md").write_text("# Other\n\nBack to [[Features]].\n")
+    notes = {"index.md": "# Home\n\n[[Features]]\n", "Features.md": NOTE, "Other.md": "# Other\n\n[[Features]]\n"}
+    mkdocs = "site_name: t\ndocs_dir: notes\nsite_dir: site\ntheme:\n  name: material\n" + _shipped_markdown()
+    mkdocs += "plugins:\n  - search\n  - fmkb\n"
+    make_vault(root, notes, bib="", mkdocs=mkdocs)
     os.utime(root / "notes" / "Features.md", (STAMP, STAMP))  # not a git repository: the file's time is used
-    (root / "references.bib").write_text("")
-    (root / "mkdocs.yml").write_text(
-        "site_name: t\ndocs_dir: notes\nsite_dir: site\ntheme:\n  name: material\n"
-        + _shipped_markdown()
-        + "plugins:\n  - search\n  - fmkb\n"
-    )
-    build(load_config(str(root / "mkdocs.yml")))
-    handler = functools.partial(_Quiet, directory=str(root / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/features/"
+    url, server = serve(build_site(root, {}, "", mkdocs))
+    yield url + "features/"
     server.shutdown()
 
 

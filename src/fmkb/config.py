@@ -127,6 +127,9 @@ class FmkbConfig(base.Config):
     clean_urls = c.Type(bool, default=True)
     generate_pages = c.Type(bool, default=True)
     last_updated = c.Type(bool, default=True)  # each note's last change (from git, else the file's time)
+    nav_limit = c.Type(int, default=500)  # above this many pages each page shows a window of the navigation (0: never)
+    nav_radius = c.Type(int, default=10)  # the pages shown either side of the current one in that window
+    squeeze_html = c.Type(bool, default=True)  # drop the templates' indentation from each page (htmlspace.py)
     rules = c.Type(dict, default={})  # rule -> off | warning | error, or {severity: ..., parameters}: see policy.py
 
 

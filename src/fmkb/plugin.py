@@ -28,6 +28,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
+from mkdocs.utils.templates import TemplateContext
 
 from . import pages
 from .bibliography import Bibliography
@@ -37,8 +38,10 @@ from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
 from .graph import Graph, adjacency, local_graph, note_graph, site_graph
+from .htmlspace import squeeze
 from .load import Parsed
 from .model import Note
+from .navigation import windowed
 from .publish import HeadingIds, note_header, page_markdown, renderer_failure, too_complex
 from .render import (
     Backlink,
@@ -171,6 +174,7 @@ class Build:
     links_out: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes it links to
     links_in: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes that link to it
     graphs: dict[str, str] = field(default_factory=dict)  # per page: its local graph, as JSON
+    titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # published note path -> (title, kind)
 
     @staticmethod
     def of(analysis: Analysis) -> Build:
@@ -178,15 +182,17 @@ class Build:
         view = BibView(analysis.bib)
         view.assign_years(analysis.report.cited)
         links_out, links_in = adjacency(note_graph(analysis))
+        unpublished = {path for path, n in notes.items() if too_complex(n) is not None}
         return Build(
             analysis,
             notes,
-            {path for path, n in notes.items() if too_complex(n) is not None},
+            unpublished,
             {n.meta["cite"]: path for path, n in notes.items() if isinstance(n.meta.get("cite"), str)},
             view,
             _backlinks(analysis),
             links_out=links_out,
             links_in=links_in,
+            titles={path: (n.title, n.kind) for path, n in notes.items() if path not in unpublished},
         )
 
     def blocks_of(self, src: str) -> list[str]:
@@ -461,8 +467,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             Backlink(build.notes[p].title, url_for(p), build.notes[p].kind, context)
             for p, context in build.backlinks.get(src, [])
         ]
-        titles = {p: (n.title, n.kind) for p, n in build.notes.items() if p not in build.too_complex}
-        near = local_graph(src, titles, build.links_out, build.links_in, url_for)
+        near = local_graph(src, build.titles, build.links_out, build.links_in, url_for)
         if len(near["nodes"]) > 1:
             build.graphs[src] = json.dumps(near, ensure_ascii=False, separators=(",", ":"))
         # the home page links its citations to the Bibliography instead of ending in a references dump
@@ -500,7 +505,21 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             toc.append(AnchorLink("Graph", "fmkb-graph", 2))
         return html
 
+    def on_page_context(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        """A large section's navigation as a window around this page (navigation.py)."""
+        if self.config.nav_limit > 0:
+            trimmed = windowed(nav, self.config.nav_limit, self.config.nav_radius)
+            if trimmed is not None:
+                context["nav"] = trimmed
+        return context
+
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        output = self._finish_page(output, page)
+        return squeeze(output) if self.config.squeeze_html else output
+
+    def _finish_page(self, output: str, page: Page) -> str:
         """Insert References and Linked-from at the end of the article.
 
         Done on the final HTML, after the search plugin has indexed the page: neither

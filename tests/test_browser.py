@@ -250,6 +250,17 @@ See [[Other|<b onmouseover="window.__xss='label'">x</b>]].
 """
 
 
+EVIL_PAGE = (
+    '<article class="md-content__inner"><h1>Hi</h1><p>preview <img src=x onerror="window.__xss=1"></p></article>'
+    '<ol class="fmkb-references"><li id="r"><img src=y onerror="window.__xss=2"></li></ol>'
+)
+PREVIEWS_NOTE = """# Previews
+
+A note may dress its own links as fmkb's: [[evil.txt]]{: .fmkb-link } and
+<a class="fmkb-link" href="evil.txt">raw</a> and [c](evil.txt#r){: .fmkb-cite } and [[Hostile]].
+"""
+
+
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory):
     from conftest import build_site, serve
@@ -258,6 +269,8 @@ def hostile_site(tmp_path_factory):
         "index.md": "# Home\n\n[[Hostile]] [[Other]]\n",
         "Hostile.md": HOSTILE_NOTE,
         "Other.md": "# Other\n\n[[Hostile]] [@evil2021b]\n",
+        "Previews.md": PREVIEWS_NOTE,
+        "evil.txt": EVIL_PAGE,  # an inert attachment, served as text, that holds HTML
     }
     mkdocs = (
         "site_name: hostile\ndocs_dir: notes\nsite_dir: site\ntheme:\n  name: material\n"
@@ -536,3 +549,19 @@ def test_each_note_says_when_it_last_changed(page, site_url):
     page.goto(site_url + CHINCHILLA)
     fact = page.locator(".md-source-file .md-source-file__fact").first.inner_text()
     assert re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", fact), fact
+
+
+def test_a_preview_never_runs_script_from_the_page_it_reads(page, hostile_site):
+    page.goto(hostile_site + "previews/")
+    links = page.locator("article a.fmkb-link, article a.fmkb-cite")
+    assert links.count() >= 4
+    for i in range(links.count()):
+        links.nth(i).hover()
+        page.wait_for_timeout(600)  # the preview's delay, and its fetch
+        links.nth(i).focus()
+        page.wait_for_timeout(300)
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        assert page.locator(".fmkb-popover img, .fmkb-popover [onerror]").count() == 0
+    # the one real note link still gets its preview
+    page.locator("article a.fmkb-link", has_text="Hostile").hover()
+    page.locator(".fmkb-popover").wait_for(state="visible", timeout=5000)

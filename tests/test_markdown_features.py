@@ -93,3 +93,29 @@ def test_a_callout_nested_in_a_callout():
 def test_an_ordinary_quote_stays_a_quote():
     html = render("> Just [a] quote\n> [!not at the start]")
     assert tree(html).css_first("blockquote") is not None and "admonition" not in html
+
+
+def test_a_formula_cannot_draw_a_box_larger_than_the_page():
+    html = render("$\\rule{100000em}{100000em}$ and $\\kern{3em} x$")
+    spaces = tree(html).css("mspace")
+    assert "width" not in spaces[0].attributes and "height" not in spaces[0].attributes
+    assert spaces[1].attributes["width"] == "3em"
+
+
+def test_math_past_a_pages_share_is_shown_as_tex(caplog):
+    from fmkb.mathml import PAGE_TEX
+
+    formula = "x+" * 900 + "y"  # 1,801 characters of TeX each
+    count = PAGE_TEX // len(formula) + 2
+    html = render("\n\n".join(f"${formula}$" for _ in range(count)))
+    assert tree(html).css("math").__len__() == PAGE_TEX // len(formula)
+    assert len(tree(html).css(".fmkb-math-error")) == 2
+    assert any("share of math" in r.getMessage() for r in caplog.records)
+
+
+def test_a_note_with_thousands_of_raw_html_tags_is_too_complex_to_publish(tmp_path):
+    from conftest import check_vault, make_vault
+
+    make_vault(tmp_path, {"index.md": "# Divs\n\n" + "<div>\n\n" * 3000 + "x\n"})
+    found = [d for d in check_vault(tmp_path).report.diagnostics if d.rule == "note-too-complex"]
+    assert found and "raw HTML tags" in found[0].message

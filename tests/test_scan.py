@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fmkb.scan import looks_like_key, scan
 
 
@@ -74,9 +76,11 @@ def test_fenced_code_hides_links_and_citations():
     assert cites(text) == []
 
 
-def test_tilde_fence_and_longer_closing_fence():
-    text = "~~~python\n[[Hidden]]\n~~~~\n[[Shown]]"
-    assert [link.target for link in links(text)] == ["Shown"]
+def test_a_fence_closes_only_with_the_same_fence():
+    # the fenced-code extensions (unlike CommonMark) need the opening fence again: a longer
+    # one does not close it, and with no closer the "fence" is text
+    assert [link.target for link in links("~~~python\n[[A]]\n~~~~\n[[B]]")] == ["A", "B"]
+    assert [link.target for link in links("~~~python\n[[Hidden]]\n~~~\n[[Shown]]")] == ["Shown"]
 
 
 def test_an_unclosed_fence_is_text_as_the_renderer_shows_it():
@@ -261,3 +265,33 @@ def test_the_scanner_uses_arithmatexs_math_branch_without_its_look_behind():
 
 def test_brackets_straddling_math_are_not_a_link():
     assert links("[[$[$$]]") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- item `x\n- [[Shown]] y`",
+        "- item $x\n- [[Shown]] y$",
+        "# H `x\n[[Shown]] y`",
+        "Setext `x\n---\n[[Shown]] y`",
+        "> a `x\n>\n> [[Shown]] y`",
+        "- a <!-- x\n- [[Shown]] y -->",
+        "| a `x | b |\n|---|---|\n| [[Shown]] y` | c |",
+        "[^1]: foot `x\n[^2]: [[Shown]] y`",
+        "> [!note] Title `x\n> [[Shown]] y`",
+    ],
+)
+def test_code_math_and_comments_end_where_their_block_ends(text):
+    # a list item, heading, quote break, table row, footnote or callout title is a block of
+    # its own: Python-Markdown's inline patterns do not reach across it
+    assert [link.target for link in links(text)] == ["Shown"]
+
+
+def test_indented_code_may_follow_a_heading_or_a_rule_directly():
+    assert links("# Head\n    [[Hidden]]") == []
+    assert links("para\n\n---\n    [[Hidden]]") == []
+    assert [x.target for x in links("para\n    [[Shown]]")] == ["Shown"]  # a paragraph's continuation
+
+
+def test_an_obsidian_comment_inside_a_formula_leaves_it_a_formula():
+    assert links("$[[Hidden]]%%c%%$") == []

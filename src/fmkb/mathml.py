@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import xml.etree.ElementTree as etree
 
 from latex2mathml.converter import convert_to_element
@@ -21,7 +22,12 @@ from markdown.treeprocessors import Treeprocessor
 from .sanitize import MATHML_ATTRIBUTES, MATHML_TAGS
 
 log = logging.getLogger("mkdocs.plugins.fmkb.math")
-MAX_TEX = 10_000  # characters of one formula: longer ones are shown as TeX
+# MathML is some twenty times the size of its TeX and costs about 25 us a character to
+# make: a formula, and a page's formulas together, beyond these are shown as TeX
+MAX_TEX = 4_000
+PAGE_TEX = 20_000
+_DIMENSIONS = frozenset({"width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize", "mathsize"})
+_LENGTH = re.compile(r"-?(\d{1,3}(?:\.\d*)?|\.\d+)\s*(em|ex|px|pt|mu|%)?")
 _WRAPS = (("\\(", "\\)"), ("\\[", "\\]"), ("$$", "$$"), ("$", "$"))
 
 
@@ -50,6 +56,10 @@ def to_mathml(tex: str, block: bool) -> etree.Element | None:
             el.tag = "mrow"
         for name in [n for n in el.attrib if n not in MATHML_ATTRIBUTES and n != "xmlns"]:
             del el.attrib[name]
+        for name in _DIMENSIONS.intersection(el.attrib):  # `\rule{1e5em}{1e5em}` must not cover the page
+            m = _LENGTH.fullmatch(el.attrib[name].strip())
+            if m is None or float(m.group(1)) > (100 if m.group(2) in ("px", "pt", "%") else 10):
+                del el.attrib[name]
     return math
 
 
@@ -57,6 +67,7 @@ class MathMLTreeprocessor(Treeprocessor):
     """Runs after inline parsing, when arithmatex's elements are in the tree."""
 
     def run(self, root: etree.Element) -> None:
+        budget = PAGE_TEX
         for el in root.iter():
             classes = (el.get("class") or "").split()
             if "arithmatex" not in classes or len(el) or not el.text:
@@ -64,11 +75,13 @@ class MathMLTreeprocessor(Treeprocessor):
             block = el.tag == "div"
             raw = unwrap(el.text.strip())
             tex = html.unescape(raw) if block else raw  # arithmatex escapes block math itself
-            math = to_mathml(tex, block)
+            budget -= len(tex)
+            math = to_mathml(tex, block) if budget >= 0 else None
             if math is None:
+                why = "could not be typeset" if budget >= 0 else "is past the page's share of math"
                 el.set("class", " ".join([*classes, "fmkb-math-error"]))
-                el.set("title", "This formula could not be typeset")
-                log.warning("fmkb: a formula could not be typeset and is shown as TeX: %s", tex[:80])
+                el.set("title", f"This formula {why}: it is shown as TeX")
+                log.warning("fmkb: a formula %s and is shown as TeX: %s", why, tex[:80])
                 continue
             math.set("alttext", tex.strip()[:2000])
             el.text = None

@@ -142,6 +142,8 @@ _LONG_PREFIX = re.compile(rf"\n(?:[ \t>*+\-]|\d{{1,9}}[.)]){{{MAX_NESTING + 1},}
 _LEVEL = re.compile(r">|(?:[*+\-]|\d{1,9}[.)])(?=[ \t])| {4}|\t")  # a quote, list or indentation level
 MAX_BLOCK_MARKS = 600  # '*' and '_' in one paragraph: each pair nests the tree one level
 MAX_HEADINGS = 1_000  # the toc extension numbers duplicate ids in time quadratic in their count
+MAX_HTML_TAGS = 2_000  # raw HTML tags in one note (each may nest the page a level deeper)
+_TAG_OPEN = re.compile(r"<[A-Za-z]")
 _MARK_RUN = re.compile(rf"[*_~=^]{{{MAX_MARK_RUN + 1},}}")
 
 
@@ -160,6 +162,10 @@ def too_complex(note: Note) -> tuple[int, str] | None:
             return run.start(), f"a run of {run.end() - run.start():,} emphasis marks (at most {MAX_MARK_RUN})"
     if len(note.headings) > MAX_HEADINGS:
         return note.body_start, f"{len(note.headings):,} headings (at most {MAX_HEADINGS:,})"
+    if text.count("<", note.body_start) > MAX_HTML_TAGS:  # nesting them costs the search indexer quadratic time
+        tags = [m.start() for m in _TAG_OPEN.finditer(text, note.body_start)]
+        if len(tags) > MAX_HTML_TAGS:
+            return tags[MAX_HTML_TAGS], f"{len(tags):,} raw HTML tags (at most {MAX_HTML_TAGS:,})"
     marks = text.count("*", note.body_start) + text.count("_", note.body_start)
     if (
         len(text) - note.body_start <= MAX_BLOCK_CHARS

@@ -40,6 +40,7 @@ def atx_heading(line: str) -> tuple[int, str] | None:
 
 
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
+_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -154,7 +155,7 @@ class _Closers:
     closing one is known at once: it is then plain text, as the fenced-code extensions
     render it. Found with one regex pass over the text, not a loop over its lines."""
 
-    __slots__ = ("lines", "best")
+    __slots__ = ("lines",)
 
     def __init__(self, text: str, starts: list[int]) -> None:
         found: dict[str, list[tuple[int, int]]] = {}
@@ -167,24 +168,16 @@ class _Closers:
                     found.setdefault(run[0], []).append((line, len(m.group(1))))
                 end = text.find("\n", at)
                 at = -1 if end == -1 else text.find(run, end)
-        for rows in found.values():
-            rows.sort()
-        self.lines = {ch: [line for line, _ in rows] for ch, rows in found.items()}
-        self.best = {}  # per fence character: the longest closer from each candidate on
+        self.lines: dict[tuple[str, int], list[int]] = {}  # (character, length) -> lines of such fences
         for ch, rows in found.items():
-            best, longest = [0] * len(rows), 0
-            for k in range(len(rows) - 1, -1, -1):
-                longest = max(longest, rows[k][1])
-                best[k] = longest
-            self.best[ch] = best
+            for line, length in sorted(rows):
+                self.lines.setdefault((ch, length), []).append(line)
 
     def closes(self, ch: str, length: int, after_line: int) -> bool:
-        """Whether a bare fence of `ch`, at least `length` long, stands after `after_line`."""
-        lines = self.lines.get(ch)
-        if not lines:
-            return False
-        k = bisect.bisect_right(lines, after_line)
-        return k < len(lines) and self.best[ch][k] >= length
+        """Whether a bare fence of `ch` and exactly `length` stands after `after_line` (the
+        fenced-code extensions close a fence only with the same fence)."""
+        lines = self.lines.get((ch, length))
+        return lines is not None and bisect.bisect_right(lines, after_line) < len(lines)
 
 
 def _mask_blocks(
@@ -206,7 +199,7 @@ def _mask_blocks(
         if fence is not None:
             out[i] = " " * len(line)
             close = _BARE_FENCE.match(line)  # the closing lines `_Closers` counted
-            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= fence[1]:
+            if close and close.group(1)[0] == fence[0] and len(close.group(1)) == fence[1]:
                 fence = None
             prev_blank, prev_code, prev_para = False, False, None
             continue
@@ -248,14 +241,17 @@ def _mask_blocks(
         elif prev_blank and not indented:
             in_list = False
         atx = atx_heading(line)
-        if atx:
+        if atx:  # a heading ends its block as a blank line does: indented code may follow it
             headings.append(Heading(atx[1], atx[0], i + 1))
-            prev_blank, prev_para = False, None
+            prev_blank, prev_para = True, None
             continue
         m = _SETEXT.match(line)
         if m and prev_para is not None and not (m.group(1)[0] == "-" and in_list):
             headings.append(Heading(lines[prev_para].strip(), 1 if m.group(1)[0] == "=" else 2, prev_para + 1))
-            prev_blank, prev_para = False, None
+            prev_blank, prev_para = True, None
+            continue
+        if prev_blank and _RULE.match(line):  # a horizontal rule, too, ends its block
+            prev_para = None
             continue
         b = _BLOCK_ID.search(line)
         if b:
@@ -283,6 +279,51 @@ def _merge(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int
     return out
 
 
+_QUOTES = r"(?:[ \t]{0,3}>[ ]?)*[ \t]*"
+# lines that start a new block inside what a blank line alone would call one paragraph: a list
+# item, an ATX heading, a setext underline, a blank line inside a quote, a footnote definition
+_BREAK_BEFORE = re.compile(
+    rf"^{_QUOTES}(?:(?:[-*+]|\d{{1,9}}[.)])(?:[ \t]|$)|#{{1,6}}(?:[ \t]|$)|(?:=+|-+)[ \t]*$|>?[ \t]*$|\[\^[^\]\n]+\]:)",
+    re.M,
+)
+# lines after which a new block starts: a heading, a setext underline, a callout's title line
+_BREAK_AFTER = re.compile(rf"^{_QUOTES}(?:#{{1,6}}(?:[ \t]|$)|(?:=+|-+)[ \t]*$|\[![A-Za-z][\w-]*\])", re.M)
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$", re.M)
+
+
+class _Breaks:
+    """Where Python-Markdown's inline patterns cannot reach across: blank lines, and the
+    starts of the blocks that a line can open without one (list items, headings, quote
+    breaks, footnotes, table rows). A code span, math or an inline comment ends before
+    the next break."""
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+        found = [m.start() for m in _BLANK_LINE.finditer(s)]
+        if "\n" in s:
+            found += [m.start() for m in _BREAK_BEFORE.finditer(s)]
+            for m in _BREAK_AFTER.finditer(s):
+                nl = s.find("\n", m.end())
+                if nl != -1:
+                    found.append(nl + 1)
+            if "|" in s:
+                for m in _TABLE_RULE.finditer(s):
+                    head = s.rfind("\n", 0, max(0, m.start() - 1)) + 1
+                    gap = _BLANK_LINE.search(s, m.end())
+                    stop = gap.start() if gap else len(s)
+                    found += [head, m.start()]
+                    at = s.find("\n", m.start(), stop)
+                    while at != -1:
+                        found.append(at + 1)
+                        at = s.find("\n", at + 1, stop)
+        self.at = sorted(set(found))
+
+    def after(self, pos: int) -> int:
+        """The first break past `pos` (the text's end when there is none)."""
+        k = bisect.bisect_right(self.at, pos)
+        return self.at[k] if k < len(self.at) else len(self.s)
+
+
 def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | None = None) -> str:
     """Blank inline code, math (when the site renders math) and comments (HTML, and
     Obsidian's `%%`, whose spans go to `comments`: the site leaves them out as Obsidian does).
@@ -294,11 +335,14 @@ def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | No
     """
     if comments is None:
         comments = []
-    spans = _spans(s, ("`", "%%", "<!--"), comments, block_html=True) if "`" in s or "%%" in s or "<!--" in s else []
+    if not ("`" in s or "%%" in s or "<!--" in s or (math and "$" in s)):
+        return s
+    breaks = _Breaks(s)
+    spans = _spans(s, ("`", "%%", "<!--"), comments, breaks, block_html=True)
     if math and "$" in s:
-        spans = _merge(spans, _math_spans(s, spans))
+        spans = _merge(spans, _math_spans(s, spans, comments, breaks))
     if "<!--" in s:
-        spans = _merge(spans, _spans(blank_spans(s, spans), ("<!--",), comments, block_html=False))
+        spans = _merge(spans, _spans(blank_spans(s, spans), ("<!--",), comments, breaks, block_html=False))
     return blank_spans(s, spans)
 
 
@@ -335,23 +379,26 @@ def _inline_math(t: str, start: int, end: int) -> list[tuple[int, int]]:
             pos = after.end()
 
 
-def _math_spans(s: str, code: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Where arithmatex finds math in `s`, paragraph by paragraph; a code span (already
-    replaced by a placeholder when arithmatex runs) can neither hold math nor be inside it."""
+def _math_spans(
+    s: str, code: list[tuple[int, int]], removed: list[tuple[int, int]], breaks: _Breaks
+) -> list[tuple[int, int]]:
+    """Where arithmatex finds math in `s`, block by block; a code span (already replaced
+    by a placeholder when arithmatex runs) can neither hold math nor be inside it, while an
+    Obsidian comment (`removed`: cut out before rendering) may sit inside a formula."""
     t = s
     if "\\`" in s:  # the code pattern also turns `\\\\` pairs before a backtick into a placeholder
         code = _merge(code, [m.span() for m in _PAIRS_BEFORE_BACKTICK.finditer(s)])
     if code:
+        cut = set(removed)
         parts, last = [], 0
         for a, b in code:
-            parts += [s[last:a], "\x02" * (b - a)]
+            parts += [s[last:a], ("\x01" if (a, b) in cut else "\x02") * (b - a)]
             last = b
         t = "".join(parts) + s[last:]
     spans: list[tuple[int, int]] = []
     pos, n = 0, len(t)
     while pos < n:
-        gap = _BLANK_LINE.search(t, pos)
-        end = gap.start() if gap else n
+        end = breaks.after(pos)
         if "$" in t[pos:end]:
             # Python-Markdown empties whitespace-only lines, except at the very start
             lead = (_BLOCK_LEAD if pos else _FIRST_BLOCK_LEAD).match(t, pos, end)
@@ -363,7 +410,7 @@ def _math_spans(s: str, code: list[tuple[int, int]]) -> list[tuple[int, int]]:
                 spans.append((first, last))
             else:
                 spans += _inline_math(t, pos, end)
-        pos = gap.end() if gap else n
+        pos = end
     return spans
 
 
@@ -401,7 +448,7 @@ def _at_line_start(s: str, i: int) -> bool:
 
 
 def _spans(
-    s: str, openers: tuple[str, ...], comments: list[tuple[int, int]], block_html: bool
+    s: str, openers: tuple[str, ...], comments: list[tuple[int, int]], breaks: _Breaks, block_html: bool
 ) -> list[tuple[int, int]]:
     """Code spans and comments, nearest first; candidates are found with `str.find` per
     opener (several times faster than a regex alternation over every position).
@@ -439,9 +486,8 @@ def _spans(
                     pos = start + len(tok)
                     continue
                 if tok == "<!--" and not block_html:  # an inline comment ends in its paragraph
-                    if gap_at < start:
-                        gap = _BLANK_LINE.search(s, start)
-                        gap_at = gap.start() if gap else n
+                    if gap_at <= start:
+                        gap_at = breaks.after(start)
                     if gap_at < end or s.find("<!--", start + 4, end) != -1:  # nor holds another <!--
                         pos = start + 4
                         continue
@@ -452,8 +498,7 @@ def _spans(
             pos = end
             continue
         if start >= par_end:
-            p = _BLANK_LINE.search(s, start)
-            par_end = p.start() if p else n
+            par_end = breaks.after(start)
             runs = _BacktickRuns(s, start, par_end)
         run = start
         while run < n and s[run] == "`":

@@ -53,25 +53,29 @@
   }
   // --- popovers: a preview of a wiki-link's target or a citation's reference ---------------
   // Shown on mouse hover (after a short delay) and on keyboard focus; hidden on leave, blur or
-  // Escape. Touch taps just follow the link. The content is the site's own sanitized HTML.
+  // Escape. Touch taps just follow the link. Only this site's own HTML pages are read, and only
+  // as text: a preview never puts another document's elements into this page.
   var pages = {};  // url without hash -> Promise of the parsed page
   var popover = null, owner = null, showTimer = 0, hideTimer = 0;
+  function sameSite(url) {
+    return url.origin === location.origin && /^https?:$/.test(url.protocol);
+  }
   function page(url) {
     var key = url.split("#")[0];
     if (!pages[key]) {
-      pages[key] = fetch(key).then(function (r) {
-        if (!r.ok) throw new Error(r.status);
+      pages[key] = fetch(key, { credentials: "same-origin" }).then(function (r) {
+        var type = r.headers.get("content-type") || "";
+        if (!r.ok || type.indexOf("text/html") !== 0) throw new Error("not a page");
         return r.text();
       }).then(function (text) { return new DOMParser().parseFromString(text, "text/html"); });
     }
     return pages[key];
   }
-  function copyOf(node) {
-    var clone = document.importNode(node, true);
-    clone.removeAttribute("id");
-    clone.querySelectorAll("[id]").forEach(function (n) { n.removeAttribute("id"); });
-    clone.querySelectorAll("a.headerlink").forEach(function (n) { n.remove(); });
-    return clone;
+  function textBlock(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    node.textContent = text.replace(/\s+/g, " ").replace(/\s*¶\s*$/, "").trim();
+    return node;
   }
   function firstParagraph(container) {
     var ps = container.querySelectorAll(":scope > p");
@@ -81,8 +85,8 @@
     return null;
   }
   function section(doc, id) {
-    // a heading's own paragraph: the first paragraph after it, before the next heading
-    var heading = id && doc.getElementById(decodeURIComponent(id));
+    // a heading's own text: the first paragraph or list after it, before the next heading
+    var heading = id && doc.getElementById(id);
     if (!heading) return null;
     if (!/^H[1-6]$/.test(heading.tagName)) return heading.closest("p, li") || heading;
     for (var n = heading.nextElementSibling; n && !/^H[1-6]$/.test(n.tagName); n = n.nextElementSibling) {
@@ -90,45 +94,39 @@
     }
     return null;
   }
+  function excerpt(node) {
+    // a list shows its first three items; everything is text
+    if (/^(UL|OL)$/.test(node.tagName)) {
+      var list = document.createElement("ul");
+      Array.prototype.slice.call(node.children, 0, 3).forEach(function (li) { list.appendChild(textBlock("li", "", li.textContent)); });
+      return list;
+    }
+    return textBlock("p", "", node.textContent);
+  }
   function noteContent(link) {
     var url = new URL(link.getAttribute("href"), location.href);
+    if (!sameSite(url)) return Promise.reject(new Error("another site"));
     return page(url.href).then(function (doc) {
       var box = document.createElement("div");
       var article = doc.querySelector("article.md-content__inner") || doc.body;
       var title = doc.querySelector("article h1");
-      var h = document.createElement("div");
-      h.className = "fmkb-popover-title";
-      h.textContent = title ? title.textContent.replace(/\s*¶\s*$/, "") : link.textContent;
-      box.appendChild(h);
+      box.appendChild(textBlock("div", "fmkb-popover-title", title ? title.textContent : link.textContent));
       var meta = doc.querySelector('meta[name="fmkb:description"]');
-      if (meta && meta.content) {
-        var d = document.createElement("p");
-        d.className = "fmkb-popover-description";
-        d.textContent = meta.content;
-        box.appendChild(d);
-      }
-      var part = url.hash ? section(doc, url.hash.slice(1)) : firstParagraph(article);
-      if (part) {
-        part = copyOf(part);
-        while (part.children.length > 3 && /^(UL|OL)$/.test(part.tagName)) part.lastElementChild.remove();
-        box.appendChild(part);
-      }
+      if (meta && meta.content) box.appendChild(textBlock("p", "fmkb-popover-description", meta.content));
+      var part = url.hash ? section(doc, decodeURIComponent(url.hash.slice(1))) : firstParagraph(article);
+      if (part) box.appendChild(excerpt(part));
       return box;
     });
   }
   function citeContent(link) {
     var url = new URL(link.getAttribute("href"), location.href);
+    if (!sameSite(url)) return Promise.reject(new Error("another site"));
     var id = decodeURIComponent(url.hash.slice(1));
     var here = url.pathname === location.pathname && document.getElementById(id);
     var found = here ? Promise.resolve(here) : page(url.href).then(function (doc) { return doc.getElementById(id); });
     return found.then(function (entry) {
-      if (!entry) throw new Error("no reference");
-      var box = document.createElement("div");
-      box.className = "fmkb-popover-reference";
-      Array.prototype.forEach.call(entry.childNodes, function (n) {
-        box.appendChild(n.nodeType === 1 ? copyOf(n) : document.importNode(n, true));
-      });
-      return box;
+      if (!entry || !entry.closest("ol.fmkb-references")) throw new Error("no reference");
+      return textBlock("div", "fmkb-popover-reference", entry.textContent);
     });
   }
   function place(link) {
@@ -167,7 +165,7 @@
       place(link);
     }).catch(function () { if (owner === link) owner = null; });
   }
-  var TARGETS = "article a.fmkb-link, article a.fmkb-cite";
+  var TARGETS = "article a.fmkb-link[href], article a.fmkb-cite[href]";
   function previews() {
     if (document.documentElement.dataset.fmkbPreviews) return;
     document.documentElement.dataset.fmkbPreviews = "1";

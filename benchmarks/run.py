@@ -1,6 +1,10 @@
 """Benchmark runner: medians over several runs, and ratios measured in the same run.
 
-    python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 3] [--build-notes 1000] [--out DIR]
+    python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 3] [--build-sizes 1000,10000] [--out DIR]
+
+Variants are interleaved (one run of each per round, rounds repeated), so the machine's
+load reaches all alike; each run reports wall and CPU seconds (user + system of the whole
+process tree) and the tree's peak resident memory (sampled from /proc every 10 ms).
 
 Pairs measured (each as a ratio in one run, on vaults made by generate.py):
   * `fmkb check` against the read-and-scan floor (floor.py): warm (both caches present,
@@ -8,10 +12,12 @@ Pairs measured (each as a ratio in one run, on vaults made by generate.py):
     linking to it are checked again), a bib entry added (the bibliography is parsed
     again: it is not in the cache), bibliography cache only (no check cache, as after
     switching branches: every note is checked again), and no cache at all (a first run);
-  * `mkdocs build` with the fmkb plugin against the same build without it;
-and the growth of `fmkb check` time with N, fitted as time = a * N^k (linear means k = 1).
+  * `mkdocs build` with the shipped theme and extensions, with the fmkb plugin and (at the
+    first build size) without it; the site's size and its median note page;
+and the growth of `fmkb check` time with N, fitted as time = a * N^k (linear means k = 1),
+and of the site's size and build time per note between the build sizes.
 Exit status 1 when a target is missed: the planted errors not all found, growth worse than
-linear by more than 20%, or peak memory over 500 MB.
+linear by more than 20%, peak memory over 500 MB, or per-note size or time up by over 1.3x.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,11 +48,56 @@ from fmkb.cachefile import default_dir  # noqa: E402
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+@dataclass
+class Sample:
+    """One run of a command: wall and CPU seconds (user + system, the whole process tree:
+    forked workers are waited for, so they count), the tree's peak resident memory, output."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    stdout: str
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc (0 where unreadable)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                todo += [int(c) for c in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> Sample:
+    """Run `cmd`, sampling the process tree's memory every 10 ms."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL, env={**CHILD_ENV, **(env or {})})
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.01)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Sample(wall, cpu, peak / 1024, stdout)
+
+
 def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str]:
     """(wall seconds, stdout) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**CHILD_ENV, **(env or {})})
-    return time.perf_counter() - start, proc.stdout
+    sample = measure(cmd, cwd, env)
+    return sample.wall, sample.stdout
 
 
 def median_of(runs: int, fn) -> tuple[float, list[float]]:
@@ -70,7 +123,7 @@ def peak_rss_mb(cmd: list[str], cwd: Path) -> float:
     return int(out.strip()) / 1024
 
 
-SCENARIOS = ("warm", "edit", "heading", "bib_edit", "bib_only", "cold")
+SCENARIOS = ("warm", "edit", "heading", "bib_edit", "bib_only", "cold")  # each against the floor
 
 
 def bench_check(root: Path, runs: int) -> dict:
@@ -81,72 +134,98 @@ def bench_check(root: Path, runs: int) -> dict:
     original = edited.read_bytes()
     timed(fmkb, root)  # warm the OS file cache and both caches
 
-    def cold() -> float:
-        shutil.rmtree(cache, ignore_errors=True)
-        return timed(fmkb, root)[0]
-
-    def bib_only() -> float:  # no usable check cache (e.g. after switching branches): every note checked
-        for stale in cache.glob("check-*.json"):
-            stale.unlink()
-        return timed(fmkb, root)[0]
-
-    def one_edit() -> float:  # the common case: one note's text changed
-        edited.write_bytes(original + f"\nEdited at {time.time()}.\n".encode())
-        return timed(fmkb, root)[0]
-
     bib = root / "references.bib"
     bib_text = bib.read_bytes()
 
-    def bib_edit() -> float:  # a new entry: the bibliography is parsed again (not cached), notes are not
+    def new_entry() -> bytes:  # a new entry: the bibliography is parsed again (not cached), notes are not
         key = f"zz{int(time.time() * 1e6)}"
-        entry = f"\n@misc{{{key}, title = {{T}}, author = {{A, B}}, year = {{2024}}, howpublished = {{x}}}}\n"
-        bib.write_bytes(bib_text + entry.encode())
-        return timed(fmkb, root)[0]
+        return f"\n@misc{{{key}, title = {{T}}, author = {{A, B}}, year = {{2024}}, howpublished = {{x}}}}\n".encode()
 
-    def heading_edit() -> float:  # one note's identity changed: the notes linking to it are checked again
-        edited.write_bytes(original.replace(b"\n## ", f"\n## Renamed {time.time()} ".encode(), 1))
-        return timed(fmkb, root)[0]
+    def restore() -> None:  # the vault as generated, and fmkb's caches filled for it (untimed)
+        edited.write_bytes(original)
+        bib.write_bytes(bib_text)
+        timed(fmkb, root)
 
-    rows = {}
-    floor_t, _ = median_of(runs, lambda: timed(floor, root)[0])
-    warm_t, _ = median_of(runs, lambda: timed(fmkb, root)[0])
-    edit_t, _ = median_of(runs, one_edit)
-    heading_t, _ = median_of(runs, heading_edit)
-    edited.write_bytes(original)
-    bib_edit_t, _ = median_of(runs, bib_edit)
-    bib.write_bytes(bib_text)
-    bib_t, _ = median_of(runs, bib_only)
-    cold_t, _ = median_of(runs, cold)
+    # Every variant runs once per round, the rounds repeated `runs` times: a change in the
+    # machine's load during the benchmark reaches every variant alike (their ratios hold).
+    rounds: list[tuple[str, Callable[[], object], list[str]]] = [
+        ("floor", lambda: None, floor),
+        ("warm", lambda: None, fmkb),
+        ("edit", lambda: edited.write_bytes(original + f"\nEdited at {time.time()}.\n".encode()), fmkb),
+        ("heading", lambda: edited.write_bytes(original.replace(b"\n## ", f"\n## {time.time()} ".encode(), 1)), fmkb),
+        ("bib_edit", lambda: (edited.write_bytes(original), bib.write_bytes(bib_text + new_entry())), fmkb),
+        ("bib_only", lambda: (restore(), [stale.unlink() for stale in cache.glob("check-*.json")]), fmkb),
+        ("cold", lambda: shutil.rmtree(cache, ignore_errors=True), fmkb),
+    ]
+    samples: dict[str, list[Sample]] = {name: [] for name, _, _ in rounds}
+    for _ in range(runs):
+        restore()
+        for name, setup, cmd in rounds:
+            setup()
+            samples[name].append(measure(cmd, root))
+    restore()
     _, out = timed(fmkb, root)
     found = json.loads(out)["diagnostics"]
     planted = json.loads((root / "planted.json").read_text())
     have = {(d["path"], d["line"], d["column"], d["rule"]) for d in found}
     missing = [p for p in planted if (p["path"], p["line"], p["column"], p["rule"]) not in have]
+    rows: dict = {name: statistics.median(x.wall for x in xs) for name, xs in samples.items()}
+    rows.update({name + "_cpu": statistics.median(x.cpu for x in xs) for name, xs in samples.items()})
     rows.update(
-        floor=floor_t,
-        warm=warm_t,
-        edit=edit_t,
-        heading=heading_t,
-        bib_edit=bib_edit_t,
-        bib_only=bib_t,
-        cold=cold_t,
         planted=len(planted),
         missing=len(missing),
-        rss=max(peak_rss_mb(fmkb, root), peak_rss_mb(fmkb + ["--no-cache"], root)),
+        rss=max(x.peak_mb for xs in samples.values() for x in xs),
     )
     return rows
 
 
-def bench_build(root: Path, runs: int) -> dict:
-    with_plugin = root / "mkdocs.yml"
-    without = root / "mkdocs-plain.yml"
-    without.write_text(with_plugin.read_text().replace("  - fmkb:\n      bibliography: references.bib\n", ""))
+SHIPPED = Path(__file__).resolve().parent.parent / "mkdocs.yml"
+
+
+def site_config(root: Path, plugin: bool) -> Path:
+    """An mkdocs.yml for a generated vault with the shipped theme and Markdown extensions
+    (the house rules left out: synthetic notes are not written to them)."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    theme = text[text.index("theme:") : text.index("\nplugins:")]
+    head = "site_name: synthetic\ndocs_dir: notes\nsite_dir: site\n"
+    fmkb = "  - fmkb:\n      bibliography: references.bib\n" if plugin else ""
+    plugins = "\nplugins:\n  - search\n  - tags\n" + fmkb
+    path = root / ("mkdocs-shipped.yml" if plugin else "mkdocs-shipped-plain.yml")
+    path.write_text(head + theme + plugins, encoding="utf-8")
+    return path
+
+
+def site_facts(site: Path) -> dict:
+    """Size of the site, and of its median note page (the pages under papers/, models/...)."""
+    files = [f for f in site.rglob("*") if f.is_file()]
+    notes = sorted(
+        f.stat().st_size
+        for f in files
+        if f.name == "index.html" and len(f.relative_to(site).parts) == 3  # <section>/<note>/index.html
+    )
+    return {
+        "site_mb": sum(f.stat().st_size for f in files) / 1e6,
+        "page_kb": statistics.median(notes) / 1e3 if notes else 0.0,
+        "pages": len(notes),
+    }
+
+
+def bench_build(root: Path, runs: int, plain: bool = True) -> dict:
+    """`mkdocs build` with the shipped configuration, with fmkb and (interleaved, when `plain`)
+    without it: wall and CPU seconds, the process tree's peak memory, the site's size."""
     env = {"NO_MKDOCS_2_WARNING": "1"}
-    plain_t, _ = median_of(runs, lambda: timed(["mkdocs", "build", "-q", "-f", str(without)], root, env)[0])
-    fmkb_t, _ = median_of(runs, lambda: timed(["mkdocs", "build", "-q", "-f", str(with_plugin)], root, env)[0])
-    size = sum(f.stat().st_size for f in (root / "site").rglob("*") if f.is_file()) / 1e6
-    index = (root / "site" / "search" / "search_index.json").stat().st_size / 1e6
-    return {"plain": plain_t, "fmkb": fmkb_t, "site_mb": size, "index_mb": index}
+    variants = [("fmkb", site_config(root, True))] + ([("plain", site_config(root, False))] if plain else [])
+    samples: dict[str, list[Sample]] = {name: [] for name, _ in variants}
+    facts: dict = {}
+    for _ in range(runs):
+        for name, config in variants:
+            samples[name].append(measure(["mkdocs", "build", "-q", "-f", str(config)], root, env))
+            if name == "fmkb":
+                facts = site_facts(root / "site")
+    out = {name: statistics.median(x.wall for x in xs) for name, xs in samples.items()}
+    out.update({name + "_cpu": statistics.median(x.cpu for x in xs) for name, xs in samples.items()})
+    out.update({name + "_mb": max(x.peak_mb for x in xs) for name, xs in samples.items()})
+    return {**out, **facts}
 
 
 def bench_search(root: Path, query: str) -> dict:
@@ -197,35 +276,33 @@ def main() -> int:
     p = argparse.ArgumentParser(description="fmkb benchmarks")
     p.add_argument("--sizes", default="1000,5000,10000")
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--build-notes", type=int, default=1000, help="vault size for the mkdocs build pair (0: skip)")
+    p.add_argument("--build-sizes", default="1000,10000", help="vault sizes for `mkdocs build` ('': skip)")
+    p.add_argument("--build-runs", type=int, default=1, help="builds per variant (plain: at the first size only)")
     p.add_argument("--out", type=Path, default=None, help="keep the vaults here (default: a temp folder)")
     p.add_argument("--search-notes", type=int, default=0, help="vault size for the search download measure (0: skip)")
     a = p.parse_args()
     base = a.out or Path(tempfile.mkdtemp(prefix="fmkb-bench-"))
-    sizes = [int(s) for s in a.sizes.split(",")]
+    sizes = [int(s) for s in a.sizes.split(",") if s]
     ok = True
-    print(f"# fmkb benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, median of {a.runs} runs\n")
     print(
-        "| notes | entries | floor s | warm s | note edited s | heading renamed s | bib edited s "
-        "| no check cache s | no cache s | warm | edited | renamed | bib edited | no check cache | no cache "
-        "| peak MB | planted |"
+        f"# fmkb benchmark: {len(os.sched_getaffinity(0))} usable cores, Python {sys.version.split()[0]}, "
+        f"median of {a.runs} interleaved rounds\n"
     )
-    print("|" + "---:|" * (5 + 2 * len(SCENARIOS)))
+    if sizes:
+        print("`fmkb check`: wall s (CPU s, the whole process tree), each also as a multiple of the floor's\n")
+        print("| notes | floor | " + " | ".join(LABELS[k] for k in SCENARIOS) + " | peak MB (tree) | planted |")
+        print("|" + "---:|" * (4 + len(SCENARIOS)))
     times: dict[str, list[float]] = {"edit": [], "bib_only": [], "cold": []}
     for n in sizes:
-        root = base / f"vault-{n}"
-        if not (root / "planted.json").exists():
-            generate(root, n, 2 * n, seed=1)
+        root = vault(base, n)
         r = bench_check(root, a.runs)
         for key, values in times.items():
             values.append(r[key])
-        f = r["floor"]
+        f, fc = r["floor"], r["floor_cpu"]
+        cells = [f"{r[k]:.2f} ({r[k + '_cpu']:.2f}): {r[k] / f:.2f}x ({r[k + '_cpu'] / fc:.2f}x)" for k in SCENARIOS]
         print(
-            f"| {n:,} | {2 * n:,} | {f:.2f} | "
-            + " | ".join(f"{r[k]:.2f}" for k in SCENARIOS)
-            + " | "
-            + " | ".join(f"{r[k] / f:.2f}x" for k in SCENARIOS)
-            + f" | {r['rss']:.0f} | {r['planted'] - r['missing']}/{r['planted']} |"
+            f"| {n:,} | {f:.2f} ({fc:.2f}) | " + " | ".join(cells) + f" | {r['rss']:.0f} | "
+            f"{r['planted'] - r['missing']}/{r['planted']} |"
         )
         ok &= r["missing"] == 0 and r["rss"] < 500
     if len(sizes) >= 2:
@@ -233,24 +310,29 @@ def main() -> int:
             k = fit_exponent(sizes, times[key])
             print(f"\nGrowth of `fmkb check` ({label}) with N: time ~ N^{k:.2f} (fails above N^1.20)")
             ok &= k <= 1.2
-    if a.build_notes:
-        root = base / f"vault-{a.build_notes}"
-        if not (root / "planted.json").exists():
-            generate(root, a.build_notes, 2 * a.build_notes, seed=1)
-        b = bench_build(root, a.runs)
-        print(
-            f"\n| mkdocs build, {a.build_notes:,} notes | without fmkb s | with fmkb s | overhead | site MB "
-            "| search index MB |"
-        )
-        print("|---|---:|---:|---:|---:|---:|")
-        print(
-            f"| navigation.prune | {b['plain']:.2f} | {b['fmkb']:.2f} | {100 * (b['fmkb'] / b['plain'] - 1):+.0f}% "
-            f"| {b['site_mb']:.0f} | {b['index_mb']:.1f} |"
-        )
+    build_sizes = [int(s) for s in a.build_sizes.split(",") if s]
+    if build_sizes:
+        print("\n`mkdocs build` with the shipped theme and extensions: wall s (CPU s), peak MB of the process tree\n")
+        print("| notes | with fmkb | without fmkb | site MB | median note page KB | KB per note | s per note |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        per_note: list[tuple[int, float, float]] = []
+        for i, n in enumerate(build_sizes):
+            b = bench_build(vault(base, n), a.build_runs, plain=i == 0)
+            plain = f"{b['plain']:.1f} ({b['plain_cpu']:.1f}), {b['plain_mb']:.0f} MB" if "plain" in b else "not run"
+            print(
+                f"| {n:,} | {b['fmkb']:.1f} ({b['fmkb_cpu']:.1f}), {b['fmkb_mb']:.0f} MB | {plain} | "
+                f"{b['site_mb']:.0f} | {b['page_kb']:.1f} | {1e3 * b['site_mb'] / n:.1f} | {b['fmkb'] / n:.3f} |"
+            )
+            per_note.append((n, b["site_mb"] / n, b["fmkb"] / n))
+        if len(per_note) >= 2:
+            (n0, size0, time0), (n1, size1, time1) = per_note[0], per_note[-1]
+            print(
+                f"\nFrom {n0:,} to {n1:,} notes, per note: site size x{size1 / size0:.2f}, build time "
+                f"x{time1 / time0:.2f} (target: at most x1.30 each)"
+            )
+            ok &= size1 / size0 <= 1.3 and time1 / time0 <= 1.3
     if a.search_notes:
-        root = base / f"vault-{a.search_notes}"
-        if not (root / "planted.json").exists():
-            generate(root, a.search_notes, 2 * a.search_notes, seed=1)
+        root = vault(base, a.search_notes)
         r = bench_search(root, "Alias 00042")
         print(
             f"\n| search, {a.search_notes:,} notes | build s | search index MB | downloaded before first result MB "
@@ -264,6 +346,23 @@ def main() -> int:
         ok &= r["downloaded_mb"] < 10
     print(f"\nvaults in {base}")
     return 0 if ok else 1
+
+
+LABELS = {
+    "warm": "warm",
+    "edit": "note edited",
+    "heading": "heading renamed",
+    "bib_edit": "bib edited",
+    "bib_only": "no check cache",
+    "cold": "no cache",
+}
+
+
+def vault(base: Path, n: int) -> Path:
+    root = base / f"vault-{n}"
+    if not (root / "planted.json").exists():
+        generate(root, n, 2 * n, seed=1)
+    return root
 
 
 if __name__ == "__main__":

@@ -295,3 +295,27 @@ def test_indented_code_may_follow_a_heading_or_a_rule_directly():
 
 def test_an_obsidian_comment_inside_a_formula_leaves_it_a_formula():
     assert links("$[[Hidden]]%%c%%$") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("para `a\n+ b [[Hidden]]`", []),  # no list starts inside a paragraph
+        ("a\nb `x\n--\n[[Hidden]]`", []),  # an underline under a paragraph's second line
+        ("para `a\n> [[Shown]]`", ["Shown"]),  # a quote does start inside one
+        ("para `a\n#hashtag [[Shown]]`", ["Shown"]),  # as does a heading, without a space
+        ("para `a\n***\n[[Shown]]`", ["Shown"]),
+        ("para `a\n!!! note\n    text [[Shown]]`", ["Shown"]),
+        ("para `a\n[x]: http://e.com\n[[Shown]]`", ["Shown"]),
+        ("intro `x\n| a | [[Hidden]]` |\n|---|---|", []),  # a table must start its block
+    ],
+)
+def test_blocks_start_where_python_markdown_starts_them(text, shown):
+    assert [link.target for link in links(text)] == shown
+
+
+@pytest.mark.parametrize(
+    "text", ["!!! note\n\n    [[Shown]]", '??? note "T"\n    first\n\n    [[Shown]]', "[^1]: a\n\n    [[Shown]]"]
+)
+def test_an_admonitions_or_footnotes_indented_body_is_not_code(text):
+    assert [link.target for link in links(text)] == ["Shown"]

@@ -26,7 +26,9 @@ log = logging.getLogger("mkdocs.plugins.fmkb.math")
 # make: a formula, and a page's formulas together, beyond these are shown as TeX
 MAX_TEX = 4_000
 PAGE_TEX = 20_000
-_DIMENSIONS = frozenset({"width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize", "mathsize"})
+_DIMENSIONS = frozenset(
+    {"width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize", "mathsize", "linethickness"}
+)
 _LENGTH = re.compile(r"-?(\d{1,3}(?:\.\d*)?|\.\d+)\s*(em|ex|px|pt|mu|%)?")
 _WRAPS = (("\\(", "\\)"), ("\\[", "\\]"), ("$$", "$$"), ("$", "$"))
 

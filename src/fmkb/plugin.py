@@ -52,6 +52,7 @@ from .render import (
     cite_this_note,
     link_context,
     references_section,
+    sentence_breaks,
 )
 from .resolve import check_link
 from .sanitize import Policy
@@ -203,12 +204,14 @@ def _backlinks(analysis: Analysis) -> dict[str, list[tuple[str, str]]]:
     """Each note's linking notes, once each, with the sentence around the first such link."""
     back: dict[str, dict[str, str]] = {}
     for note in analysis.vault.notes:
+        breaks = None
         for link in note.links:
             res, problem = check_link(analysis.index, note, link)
             if problem is None and res.note is not None and res.note is not note:
                 bucket = back.setdefault(res.note.path, {})
                 if note.path not in bucket:
-                    bucket[note.path] = link_context(note, link)
+                    breaks = sentence_breaks(note) if breaks is None else breaks
+                    bucket[note.path] = link_context(note, link, breaks=breaks)
     return {path: list(sources.items()) for path, sources in back.items()}
 
 

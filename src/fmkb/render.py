@@ -8,6 +8,7 @@ from references.bib is HTML-escaped before it reaches a page.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import html
@@ -641,21 +642,36 @@ def backlinks_section(sources: list[Backlink]) -> str:
     return f'<h2 id="fmkb-backlinks">Linked from</h2>\n<div data-search-exclude>\n{body}\n</div>\n'
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"'])|\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.|#|>|\|))")
+_STOP = re.compile(r"[.!?](\s+)(?=[A-Z\[(\"'])")
+_LINE_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.|#|>|\|))")
 _MARKUP = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]|\[@[^\]]*\]|[*_`]+")
 
 
-def link_context(note: Note, link: WikiLink, limit: int = 240) -> str:
+def sentence_breaks(note: Note) -> list[tuple[int, int]]:
+    """Where the note's sentences end (the space after a full stop before a capital, a blank
+    line, a line that starts a list item, heading, quote or table row): shared by all the
+    contexts of its links. Two patterns that start with a literal, so `re` skips ahead fast."""
+    text, at = note.text, note.body_start
+    stops = [m.span(1) for m in _STOP.finditer(text, at)]
+    lines = [m.span() for m in _LINE_BREAK.finditer(text, at)]
+    return sorted(stops + lines) if stops and lines else stops or lines
+
+
+def link_context(note: Note, link: WikiLink, limit: int = 240, breaks: list[tuple[int, int]] | None = None) -> str:
     """The sentence of `note` around `link`, as plain text (wiki-links as the words they show,
-    citations and emphasis marks left out), cut to about `limit` characters around the link."""
+    citations and emphasis marks left out), cut to about `limit` characters around the link.
+    `breaks`: the note's `sentence_breaks`, when several of its links are wanted."""
     if link.in_frontmatter or link.start < 0:
         return ""
     text = note.text
-    start = note.body_start
-    for brk in _SENTENCE_END.finditer(text, note.body_start, link.start):
-        start = brk.end()
-    after = _SENTENCE_END.search(text, link.end)
-    end = after.start() if after else len(text)
+    if breaks is None:
+        breaks = sentence_breaks(note)
+    k = bisect.bisect_left(breaks, (link.start, -1))  # the first break at or after the link
+    while k > 0 and breaks[k - 1][1] > link.start:  # a break that overlaps the link's start
+        k -= 1
+    start = breaks[k - 1][1] if k > 0 else note.body_start
+    j = bisect.bisect_left(breaks, (link.end, -1))
+    end = breaks[j][0] if j < len(breaks) else len(text)
     if text[start:end].lstrip().startswith("#"):
         return ""  # a heading is no context
     head = tail = ""

@@ -210,6 +210,8 @@ def _mask_blocks(
             prev_code = False
             if prev_blank:
                 in_list = False
+            if line[0] in "!?[" and (_CONTAINER.match(line) or line.startswith("[^")):
+                in_list = True  # an admonition or footnote: its indented blocks are its content
             if "^" in line:
                 b = _BLOCK_ID.search(line)
                 if b:
@@ -236,14 +238,14 @@ def _mask_blocks(
             prev_blank, prev_code, prev_para = False, True, None
             continue
         prev_code = False
-        if _LIST_ITEM.match(line):
-            in_list = True
+        if _LIST_ITEM.match(line) or _CONTAINER.match(line) or line.startswith("[^"):
+            in_list = True  # a list item, admonition or footnote: its indented blocks are its content
         elif prev_blank and not indented:
             in_list = False
         atx = atx_heading(line)
-        if atx:  # a heading ends its block as a blank line does: indented code may follow it
+        if atx:  # a heading at the line's start ends its block: indented code may follow it
             headings.append(Heading(atx[1], atx[0], i + 1))
-            prev_blank, prev_para = True, None
+            prev_blank, prev_para = line.startswith("#"), None
             continue
         m = _SETEXT.match(line)
         if m and prev_para is not None and not (m.group(1)[0] == "-" and in_list):
@@ -279,49 +281,81 @@ def _merge(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int
     return out
 
 
-_QUOTES = r"(?:[ \t]{0,3}>[ ]?)*[ \t]*"
-# lines that start a new block inside what a blank line alone would call one paragraph: a list
-# item, an ATX heading, a setext underline, a blank line inside a quote, a footnote definition
-_BREAK_BEFORE = re.compile(
-    rf"^{_QUOTES}(?:(?:[-*+]|\d{{1,9}}[.)])(?:[ \t]|$)|#{{1,6}}(?:[ \t]|$)|(?:=+|-+)[ \t]*$|>?[ \t]*$|\[\^[^\]\n]+\]:)",
-    re.M,
-)
-# lines after which a new block starts: a heading, a setext underline, a callout's title line
-_BREAK_AFTER = re.compile(rf"^{_QUOTES}(?:#{{1,6}}(?:[ \t]|$)|(?:=+|-+)[ \t]*$|\[![A-Za-z][\w-]*\])", re.M)
-_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$", re.M)
+_QUOTE_MARK = re.compile(r"[ ]{0,3}>[ ]?")
+_LIST_MARK = re.compile(r"[ \t]*(?:[-*+]|\d+\.)[ \t]+\S")
+_RULE_LINE = re.compile(r"[ ]{0,3}([-*_])(?:[ ]*\1){2,}[ ]*$")
+_SETEXT_LINE = re.compile(r"[ ]{0,3}(?:=+|-+)[ ]*$")
+_CONTAINER = re.compile(r"[ ]{0,3}(?:!!!|\?\?\?\+?)[ ]")  # an admonition or a collapsible block
+_DEFINITION_LINE = re.compile(r"[ ]{0,3}\[[^\]\n]+\]:")  # a reference or footnote definition
+# a table's delimiter row, each part unambiguous (no two adjacent runs of the same spaces)
+_TABLE_RULE_LINE = re.compile(r"[ \t]*(?:\|[ \t]*)?:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+(?:\|[ \t]*)?$")
 
 
 class _Breaks:
-    """Where Python-Markdown's inline patterns cannot reach across: blank lines, and the
-    starts of the blocks that a line can open without one (list items, headings, quote
-    breaks, footnotes, table rows). A code span, math or an inline comment ends before
-    the next break."""
+    """Where Python-Markdown's inline patterns cannot reach across: the ends of the blocks its
+    block parser makes. A blank line (or a quote's `>` alone) ends one; so do, in the middle of
+    a paragraph, a heading (`#` at the line's start), a horizontal rule, the start of a quote,
+    an admonition, a reference or footnote definition, a table's rows, and, in a list, the
+    next item. One pass over the lines, plain string tests and anchored regexes (linear)."""
 
     def __init__(self, s: str) -> None:
         self.s = s
-        found = [m.start() for m in _BLANK_LINE.finditer(s)]
-        if "\n" in s:
-            found += [m.start() for m in _BREAK_BEFORE.finditer(s)]
-            for m in _BREAK_AFTER.finditer(s):
-                nl = s.find("\n", m.end())
-                if nl != -1:
-                    found.append(nl + 1)
-            if "|" in s:
-                for m in _TABLE_RULE.finditer(s):
-                    head = s.rfind("\n", 0, max(0, m.start() - 1)) + 1
-                    gap = _BLANK_LINE.search(s, m.end())
-                    stop = gap.start() if gap else len(s)
-                    found += [head, m.start()]
-                    at = s.find("\n", m.start(), stop)
-                    while at != -1:
-                        found.append(at + 1)
-                        at = s.find("\n", at + 1, stop)
-        self.at = sorted(set(found))
+        found: list[int] = []
+        block_line = 0  # the index of the current block's first line
+        list_block = quoted = False
+        table_until = -1
+        offset = 0
+        for i, line in enumerate(s.split("\n")):
+            at = offset
+            offset += len(line) + 1
+            pos = depth = 0
+            while True:  # a quote's markers, as Python-Markdown strips them
+                m = _QUOTE_MARK.match(line, pos)
+                if m is None:
+                    break
+                pos, depth = m.end(), depth + 1
+            inner = line[pos:] if pos else line
+            if not inner.strip():  # a blank line, or a quote's blank line
+                found.append(at)
+                block_line, list_block, quoted = i + 1, False, depth > 0
+                continue
+            if at < table_until:
+                found.append(at)  # a table row: each is parsed on its own
+                continue
+            starts = i == block_line
+            if depth and not quoted:  # a quote starts here
+                found.append(at)
+                block_line, starts = i, True
+            quoted = depth > 0
+            if starts:
+                list_block = bool(_LIST_MARK.match(inner))
+            if inner.startswith("#") or _RULE_LINE.match(inner) or _DEFINITION_LINE.match(inner):
+                found += [at, offset]
+                block_line = i + 1
+            elif i == block_line + 1 and _SETEXT_LINE.match(inner):
+                found.append(offset)  # the block's first line and this one are a heading
+                block_line = i + 1
+            elif _CONTAINER.match(inner) or (list_block and not starts and _LIST_MARK.match(inner)):
+                found.append(at)
+            elif inner.startswith("[!") and depth and _CALLOUT_HEAD.match(inner):
+                found.append(offset)  # a callout's title line is its own block
+            elif i == block_line + 1 and "|" in line and _TABLE_RULE_LINE.match(inner):
+                gap = _BLANK_LINE.search(s, at)  # the table: its header, this rule, its rows
+                table_until = gap.start() if gap else len(s)
+                found += [self._line_start(s, at), at, offset]
+        self.at = sorted({min(x, len(s)) for x in found})  # a last line's end is the text's end
+
+    @staticmethod
+    def _line_start(s: str, at: int) -> int:
+        return s.rfind("\n", 0, max(0, at - 1)) + 1
 
     def after(self, pos: int) -> int:
         """The first break past `pos` (the text's end when there is none)."""
         k = bisect.bisect_right(self.at, pos)
         return self.at[k] if k < len(self.at) else len(self.s)
+
+
+_CALLOUT_HEAD = re.compile(r"\[![A-Za-z][\w-]*\]")
 
 
 def _mask_inline(s: str, math: bool = True, comments: list[tuple[int, int]] | None = None) -> str:

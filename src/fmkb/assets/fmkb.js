@@ -150,7 +150,12 @@
     if (owner === link) return;
     hide();
     owner = link;
-    var content = link.classList.contains("fmkb-cite") ? citeContent(link) : noteContent(link);
+    var content;
+    try {  // a malformed href (a bad %-escape) is no preview, not an error
+      content = link.classList.contains("fmkb-cite") ? citeContent(link) : noteContent(link);
+    } catch (e) {
+      content = Promise.reject(e);
+    }
     content.then(function (box) {
       if (owner !== link) return;
       popover = document.createElement("div");

@@ -16,6 +16,7 @@ import os
 import posixpath
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
@@ -95,6 +96,18 @@ def add_alias_entries(data: dict, names: dict[str, tuple[list[str], str]]) -> in
     return added
 
 
+def compact_entry(doc: dict) -> dict | None:
+    """A search entry as the compact index keeps it: a page's entry (not its sections') with
+    its text cut to the first words, or an alias entry; None for the rest."""
+    location = doc.get("location", "")
+    if "#" in location and not location.endswith("#fmkb-aliases"):
+        return None
+    text = " ".join(re.sub(r"<[^>]+>", " ", doc.get("text", "")).split())
+    if len(text) > SNIPPET:
+        text = text[:SNIPPET].rsplit(" ", 1)[0] + " …"
+    return {**doc, "text": text}
+
+
 def compact_search_index(path: str) -> tuple[int, int]:
     """Keep one entry per page (title and the first words of its text) in Material's search index.
 
@@ -108,16 +121,7 @@ def compact_search_index(path: str) -> tuple[int, int]:
     with open(path, encoding="utf-8") as fh:
         raw = fh.read()
     data = json.loads(raw)
-    docs = []
-    for doc in data.get("docs", []):
-        if "#" in doc.get("location", "") and not doc["location"].endswith("#fmkb-aliases"):
-            continue
-        text = re.sub(r"<[^>]+>", " ", doc.get("text", ""))
-        text = " ".join(text.split())
-        if len(text) > SNIPPET:
-            text = text[:SNIPPET].rsplit(" ", 1)[0] + " …"
-        docs.append({**doc, "text": text})
-    data["docs"] = docs
+    data["docs"] = [kept for doc in data.get("docs", []) if (kept := compact_entry(doc)) is not None]
     out = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     write_atomic(path, out.encode("utf-8"))
     return len(raw.encode()), len(out.encode())
@@ -153,6 +157,15 @@ def _printable_logs() -> None:
             handler.addFilter(PrintableLog())
 
 
+@dataclass(frozen=True, slots=True)
+class Tail:
+    """A page's References and Linked-from blocks: made when the page is finished."""
+
+    make: Callable[[], tuple[str, str]]
+    references: bool  # whether there will be a References block (for the table of contents)
+    backlinks: bool
+
+
 @dataclass(slots=True)
 class Build:
     """What one build knows of the notes, and what its page hooks fill and empty: created in
@@ -166,7 +179,7 @@ class Build:
     backlinks: dict[str, list[tuple[str, str]]]  # note path -> (linking note, the sentence around its link)
     urls: dict[str, str] = field(default_factory=dict)  # note path -> its page's URL
     generated: dict[str, str] = field(default_factory=dict)  # generated page -> its Markdown
-    tails: dict[str, tuple[str, str]] = field(default_factory=dict)  # per page: References, Linked-from
+    tails: dict[str, Tail] = field(default_factory=dict)  # per page: References, Linked-from
     stashes: dict[str, Stash] = field(default_factory=dict)  # per page: link and citation HTML to put back
     blocks: dict[str, list[str]] = field(default_factory=dict)  # generated tables, put into the finished page
     cite_targets: dict[str, str] = field(default_factory=dict)  # page -> the Bibliography's URL its citations use
@@ -174,7 +187,7 @@ class Build:
     updated: dict[str, datetime.date] = field(default_factory=dict)  # note path -> last change (git, else mtime)
     links_out: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes it links to
     links_in: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes that link to it
-    graphs: dict[str, str] = field(default_factory=dict)  # per page: its local graph, as JSON
+    graphs: dict[str, Callable[[], str]] = field(default_factory=dict)  # per page: its local graph (JSON)
     titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # published note path -> (title, kind)
 
     @staticmethod
@@ -223,6 +236,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self._notes_memo: dict[str, Parsed] = {}  # path -> the last parse of that note: kept across rebuilds
         self._memo_key = ""  # the settings the two memos above belong to
         self.build: Build | None = None  # created in on_files, once per build
+        self._search_entries: list | None = None  # the search plugin's entries, compacted page by page
+        self._indexed = 0  # how many of them are compacted
 
     # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
@@ -258,6 +273,12 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         """One engine pass, then the site's file list: what fmkb checked, at slug URLs, with its
         assets and generated pages."""
         build = self.build = self._run_engine()
+        self._search_entries, self._indexed = None, 0
+        mode = self.config.search_index
+        if mode == "compact" or (mode == "auto" and len(build.notes) > self.config.compact_search_above):
+            search = next((p for p in config.plugins.values() if hasattr(p, "search_index")), None)
+            entries = getattr(getattr(search, "search_index", None), "entries", None)
+            self._search_entries = entries if isinstance(entries, list) else None
         if self.config.last_updated:  # one `git log` for the whole vault
             build.updated = last_updated(self.settings.docs_dir, build.notes)
         self._drop_unpublished(build, files)
@@ -470,17 +491,27 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             Backlink(build.notes[p].title, url_for(p), build.notes[p].kind, context)
             for p, context in build.backlinks.get(src, [])
         ]
-        near = local_graph(src, build.titles, build.links_out, build.links_in, url_for)
-        if len(near["nodes"]) > 1:
-            build.graphs[src] = json.dumps(near, ensure_ascii=False, separators=(",", ":"))
+        if any(p in build.titles for p in build.links_out.get(src, set()) | build.links_in.get(src, set())):
+            build.graphs[src] = lambda: json.dumps(
+                local_graph(src, build.titles, build.links_out, build.links_in, url_for),
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
         # the home page links its citations to the Bibliography instead of ending in a references dump
         home = src == "index.md" and bib_url is not None
         if home:
             build.cite_targets[src] = bib_url or ""
-        # appended to the HTML in on_page_content: Markdown has nothing to do with these blocks
-        build.tails[src] = (
-            "" if home else references_section(cited, build.view, bib_url, lambda key: paper_note_url(key, src)),
-            backlinks_section(sources) + cite_this_note(config.site_name, note.title, config.site_url, page.url),
+        # appended to the finished page in on_post_page: Markdown has nothing to do with these
+        # blocks, and they are made only then (held for every page at once, they were a tenth
+        # of a large build's memory)
+        citation = cite_this_note(config.site_name, note.title, config.site_url, page.url)
+        build.tails[src] = Tail(
+            lambda: (
+                "" if home else references_section(cited, build.view, bib_url, lambda key: paper_note_url(key, src)),
+                backlinks_section(sources) + citation,
+            ),
+            bool(cited) and not home,
+            bool(sources) or bool(citation),
         )
         return body
 
@@ -497,21 +528,29 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         if target:  # citations on this page point into the Bibliography
             html = html.replace('<a class="fmkb-cite" href="#ref-', f'<a class="fmkb-cite" href="{target}#ref-')
         html = self.policy.clean(html)
-        refs, back = build.tails.get(page.file.src_uri, ("", ""))
+        tail = build.tails.get(page.file.src_uri)
         # Material lists the page title's children when the page starts with its h1: add ours there
         items = page.toc.items
         toc = items[0].children if items and items[0].level == 1 else items
-        for block, ident, title in ((refs, "fmkb-references", "References"), (back, "fmkb-backlinks", "Linked from")):
-            if block:
-                toc.append(AnchorLink(title, ident, 2))
+        if tail is not None and tail.references:
+            toc.append(AnchorLink("References", "fmkb-references", 2))
+        if tail is not None and tail.backlinks:
+            toc.append(AnchorLink("Linked from", "fmkb-backlinks", 2))
         if page.file.src_uri in build.graphs:
             toc.append(AnchorLink("Graph", "fmkb-graph", 2))
         return html
 
+    @event_priority(-50)  # after the search plugin has indexed the page
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
-        """A large section's navigation as a window around this page (navigation.py)."""
+        """A large section's navigation as a window around this page (navigation.py); in a
+        large vault, the page's search entries compacted as soon as they are made, so the
+        full text of every page is never held at once."""
+        entries = self._search_entries
+        if entries is not None:
+            entries[self._indexed :] = [kept for doc in entries[self._indexed :] if (kept := compact_entry(doc))]
+            self._indexed = len(entries)
         if self.config.nav_limit > 0:
             trimmed = windowed(nav, self.config.nav_limit, self.config.nav_radius)
             if trimmed is not None:
@@ -539,12 +578,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         blocks = build.blocks.pop(page.file.src_uri, None)
         if blocks:
             output = pages.fill_placeholders(output, [self.policy.clean(b) for b in blocks], build.nonce)
-        refs, back = (self.policy.clean(t) for t in build.tails.pop(page.file.src_uri, ("", "")))
+        tail = build.tails.pop(page.file.src_uri, None)
+        refs, back = (self.policy.clean(t) for t in tail.make()) if tail is not None else ("", "")
         graph = build.graphs.pop(page.file.src_uri, None)
         if graph is not None:  # fmkb's own markup, its data escaped: the script draws it (fmkb.js)
             back += (
                 '<h2 id="fmkb-graph">Graph</h2>\n'
-                f'<div class="fmkb-graph-local" data-graph="{html.escape(graph)}"></div>\n'
+                f'<div class="fmkb-graph-local" data-graph="{html.escape(graph())}"></div>\n'
             )
         if not (refs or back):
             return output

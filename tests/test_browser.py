@@ -565,3 +565,19 @@ def test_a_preview_never_runs_script_from_the_page_it_reads(page, hostile_site):
     # the one real note link still gets its preview
     page.locator("article a.fmkb-link", has_text="Hostile").hover()
     page.locator(".fmkb-popover").wait_for(state="visible", timeout=5000)
+
+
+@pytest.mark.parametrize("path", [SCALING, CHINCHILLA, "graph/"])
+def test_on_a_phone_in_dark_mode_a_page_fits_its_width(browser, site_url, path):
+    # formulas, the local graph, the paper card and the Graph page at 390 px, dark palette
+    context, _ = _context(browser, viewport={"width": 390, "height": 844}, is_mobile=True, color_scheme="dark")
+    page = context.new_page()
+    page.goto(site_url + path)
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    page.locator(".fmkb-graph-local svg, .fmkb-graph-global svg").first.wait_for(state="attached", timeout=10000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    for box in page.locator("article svg.fmkb-graph-svg, article div.arithmatex").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect()).map(r => [r.left, r.right])"
+    ):
+        assert box[0] >= 0 and box[1] <= 390, box
+    context.close()

@@ -216,3 +216,15 @@ def build_site(root: Path, notes: dict[str, str], bib: str, mkdocs: str) -> Path
     make_vault(root, notes, bib=bib, mkdocs=mkdocs)
     build(load_config(str(root / "mkdocs.yml")))
     return root / "site"
+
+
+# The authors of the DPO paper (arXiv 2305.18290) in the source's order: the metadata tests'
+# recorded arXiv answer and the drift comparison both use it.
+DPO_AUTHORS = [
+    "Rafailov, Rafael",
+    "Sharma, Archit",
+    "Mitchell, Eric",
+    "Ermon, Stefano",
+    "Manning, Christopher D.",
+    "Finn, Chelsea",
+]

@@ -3,6 +3,7 @@ fetching is tested with recorded answers where it is wired in)."""
 
 from __future__ import annotations
 
+from conftest import DPO_AUTHORS
 from fmkb.bibliography import BibEntry
 from fmkb.drift import compare, family_names, plain
 from fmkb.fetch import Paper
@@ -23,14 +24,7 @@ DPO = Paper(
 )
 
 
-NAMES = [
-    "Rafailov, Rafael",
-    "Sharma, Archit",
-    "Mitchell, Eric",
-    "Ermon, Stefano",
-    "Manning, Christopher D.",
-    "Finn, Chelsea",
-]
+NAMES = DPO_AUTHORS
 
 
 def _authors(*order: int, swap: tuple[int, str] | None = None) -> str:

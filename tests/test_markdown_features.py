@@ -108,7 +108,7 @@ def test_math_past_a_pages_share_is_shown_as_tex(caplog):
     formula = "x+" * 900 + "y"  # 1,801 characters of TeX each
     count = PAGE_TEX // len(formula) + 2
     html = render("\n\n".join(f"${formula}$" for _ in range(count)))
-    assert tree(html).css("math").__len__() == PAGE_TEX // len(formula)
+    assert len(tree(html).css("math")) == PAGE_TEX // len(formula)
     assert len(tree(html).css(".fmkb-math-error")) == 2
     assert any("share of math" in r.getMessage() for r in caplog.records)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import api_yml, make_vault
+from conftest import DPO_AUTHORS, api_yml, make_vault
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,16 +35,7 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 </feed>
 """
 
-SWAPPED = " and ".join(
-    [
-        "Rafailov, Rafael",
-        "Mitchell, Eric",
-        "Sharma, Archit",
-        "Ermon, Stefano",
-        "Manning, Christopher D.",
-        "Finn, Chelsea",
-    ]
-)
+SWAPPED = " and ".join(DPO_AUTHORS[i] for i in (0, 2, 1, 3, 4, 5))  # the bib's entry: two authors swapped
 BIB = """\
 @inproceedings{rafailov2023direct,
   title     = {Direct Preference Optimization: Your Language Model is Secretly a Reward Model},
@@ -151,15 +142,7 @@ def test_fix_takes_the_named_fields_from_the_sources_and_keeps_every_other_byte(
     code, out, err = run_cli(root, "check", "--metadata", "--fix", "--fields", "author,journal", "--format", "json")
     after = (root / "references.bib").read_text()
     assert "took 2 fields from the sources" in err
-    order = [
-        "Rafailov, Rafael",
-        "Sharma, Archit",
-        "Mitchell, Eric",
-        "Ermon, Stefano",
-        "Manning, Christopher D.",
-        "Finn, Chelsea",
-    ]
-    fixed = "{" + " and ".join(order) + "}"
+    fixed = "{" + " and ".join(DPO_AUTHORS) + "}"
     assert fixed in after and "journal = {Nature}" in after
     assert after.replace(fixed, "{" + SWAPPED + "}").replace("{Nature}", "{Science}") == before
     assert [line for line, _ in _drift(out)] == [14, 31]  # the withdrawn paper and the unknown DOI remain

@@ -323,7 +323,11 @@ def test_compact_search_index_keeps_one_short_entry_per_page(tmp_path):
         .replace("bibliography: references.bib", "bibliography: references.bib\n      search_index: compact")
     )
     (tmp_path / "mkdocs.yml").write_text(yml)
-    build(load_config(str(tmp_path / "mkdocs.yml")))
+    config = load_config(str(tmp_path / "mkdocs.yml"))
+    build(config)
+    # compacted page by page as the search plugin indexed them: no page's full text was kept
+    search = next(p for p in config.plugins.values() if hasattr(p, "search_index"))
+    assert all(len(e["text"]) <= 245 and "#" not in e["location"] for e in search.search_index.entries)
     index_file = site / "search" / "search_index.json"
     compact = json.loads(index_file.read_text())
     # one entry per page, plus its aliases' entry

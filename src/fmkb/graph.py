@@ -98,22 +98,24 @@ def adjacency(graph: Graph) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return out, inc
 
 
-def site_graph(graph: Graph, urls: dict[str, str], limit: int = GLOBAL_LIMIT) -> dict:
-    """The Graph page's data: the `limit` most-linked published notes (with their site-relative
-    URLs) and the links among them; `total` says how many notes the vault has."""
-    out, inc = adjacency(graph)
-    published = [n for n in graph.notes if n["id"] in urls]
-    degree = {n["id"]: len(out[n["id"]] | inc[n["id"]]) for n in published}
-    chosen = sorted(published, key=lambda n: (-degree[n["id"]], n["title"].lower(), n["id"]))[:limit]
-    index = {n["id"]: i for i, n in enumerate(chosen)}
-    links = sorted(
-        {(index[e["source"]], index[e["target"]]) for e in graph.links if e["source"] in index and e["target"] in index}
-    )
+def site_graph(
+    titles: dict[str, tuple[str, str]],
+    out: dict[str, set[str]],
+    inc: dict[str, set[str]],
+    urls: dict[str, str],
+    limit: int = GLOBAL_LIMIT,
+) -> dict:
+    """The Graph page's data: the `limit` most-linked published notes (`urls`: their
+    site-relative URLs; `titles`: path -> (title, kind)) and the links among them; `total`
+    says how many notes are published."""
+    published = [p for p in titles if p in urls]
+    degree = {p: len(out.get(p, set()) | inc.get(p, set())) for p in published}
+    chosen = sorted(published, key=lambda p: (-degree[p], titles[p][0].lower(), p))[:limit]
+    index = {p: i for i, p in enumerate(chosen)}
+    links = sorted((index[a], index[b]) for a in chosen for b in out.get(a, ()) if b in index and b != a)
     return {
         "total": len(published),
-        "nodes": [
-            {"title": n["title"], "kind": n["kind"], "url": urls[n["id"]], "degree": degree[n["id"]]} for n in chosen
-        ],
+        "nodes": [{"title": titles[p][0], "kind": titles[p][1], "url": urls[p], "degree": degree[p]} for p in chosen],
         "links": [list(link) for link in links],
     }
 

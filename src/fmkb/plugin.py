@@ -38,7 +38,7 @@ from .dates import last_updated
 from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
-from .graph import Graph, adjacency, local_graph, note_graph, site_graph
+from .graph import adjacency, local_graph, note_graph, site_graph
 from .htmlspace import squeeze
 from .load import Parsed
 from .model import Note
@@ -238,6 +238,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self.build: Build | None = None  # created in on_files, once per build
         self._search_entries: list | None = None  # the search plugin's entries, compacted page by page
         self._indexed = 0  # how many of them are compacted
+        self._compact_search = False  # this build's search index keeps one short entry per page
 
     # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
@@ -275,7 +276,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         build = self.build = self._run_engine()
         self._search_entries, self._indexed = None, 0
         mode = self.config.search_index
-        if mode == "compact" or (mode == "auto" and len(build.notes) > self.config.compact_search_above):
+        self._compact_search = mode == "compact" or (
+            mode == "auto" and len(build.notes) > self.config.compact_search_above
+        )
+        if self._compact_search:
             search = next((p for p in config.plugins.values() if hasattr(p, "search_index")), None)
             entries = getattr(getattr(search, "search_index", None), "entries", None)
             self._search_entries = entries if isinstance(entries, list) else None
@@ -291,12 +295,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     def _graph_file(self, build: Build, files: Files, config: MkDocsConfig) -> None:
         """graph.json: the Graph page's data, the most linked notes and their links."""
-        published = {path: url for path, url in build.urls.items() if path not in build.too_complex}
-        graph = Graph(
-            notes=[{"id": n.path, "title": n.title, "kind": n.kind} for n in build.notes.values()],
-            links=[{"source": a, "target": b} for a, targets in build.links_out.items() for b in sorted(targets)],
-        )
-        data = json.dumps(site_graph(graph, published), ensure_ascii=False, separators=(",", ":"))
+        graph = site_graph(build.titles, build.links_out, build.links_in, build.urls)
+        data = json.dumps(graph, ensure_ascii=False, separators=(",", ":"))
         files.append(File.generated(config, GRAPH_FILE, content=data))
 
     def _run_engine(self) -> Build:
@@ -397,9 +397,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         index_path = os.path.join(config["site_dir"], "search", "search_index.json")
         if self.build is not None and os.path.isfile(index_path):
             self._index_aliases(self.build, index_path)
-        mode = self.config.search_index
-        pages_count = len(self.build.notes) if self.build else 0
-        if mode == "compact" or (mode == "auto" and pages_count > self.config.compact_search_above):
+        if self._compact_search and self._search_entries is None:  # no entries were compacted page by page
             path = os.path.join(config["site_dir"], "search", "search_index.json")
             if os.path.isfile(path):
                 before, after = compact_search_index(path)

@@ -182,6 +182,8 @@ def generate(out: Path, n_notes: int, n_entries: int, seed: int = 1) -> dict:
             "",
             "Inline math $E = mc^2$ and a [link](https://example.org/page) too.",
             "",
+            f"Filed in the archive as ledger{note['i']:05d}.",  # a word deep in one note: full-text search
+            "",
         ]
         if note["i"] % plant_every == plant_every // 2:
             lines.append("This line has a planted broken link [[Planted missing note]] here.")

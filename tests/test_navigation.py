@@ -63,6 +63,13 @@ def test_another_section_shows_only_its_index(windowed_site):
     assert "Concepts" in links and not any(t.startswith("Idea") for t in links)
 
 
+def test_the_not_found_page_of_a_large_vault_shows_each_section_by_its_index(windowed_site):
+    tree = LexborHTMLParser((windowed_site / "404.html").read_text(encoding="utf-8"))
+    links = [a.text(strip=True) for a in tree.css_first("nav.md-nav--primary").css("a.md-nav__link")]
+    assert "Models" in links and "Concepts" in links
+    assert not any(t.startswith(("Model ", "Idea ")) for t in links)
+
+
 def test_a_small_vault_keeps_its_whole_navigation(tmp_path):
     site = build_site(tmp_path, _notes(), "", _mkdocs())
     shown = [t for t in _nav_links(site, "models/model-06") if t.startswith("Model ")]

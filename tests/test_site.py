@@ -303,43 +303,6 @@ def test_hostile_front_matter_does_not_crash_mkdocs(tmp_path):
     assert (tmp_path / "site" / "concepts" / "deep" / "index.html").exists()
 
 
-def test_compact_search_index_keeps_one_short_entry_per_page(tmp_path):
-    import json
-
-    site = build_site(
-        tmp_path,
-        notes={
-            **NOTES,
-            **{
-                f"concepts/Filler {i}.md": f"# Filler {i}\n\n" + "word " * 400 + "\n\n## More\n\n" + "text " * 400
-                for i in range(5)
-            },
-        },
-    )
-    full = json.loads((site / "search" / "search_index.json").read_text())
-    yml = (
-        (tmp_path / "mkdocs.yml")
-        .read_text()
-        .replace("bibliography: references.bib", "bibliography: references.bib\n      search_index: compact")
-    )
-    (tmp_path / "mkdocs.yml").write_text(yml)
-    config = load_config(str(tmp_path / "mkdocs.yml"))
-    build(config)
-    # compacted page by page as the search plugin indexed them: no page's full text was kept
-    search = next(p for p in config.plugins.values() if hasattr(p, "search_index"))
-    assert all(len(e["text"]) <= 245 and "#" not in e["location"] for e in search.search_index.entries)
-    index_file = site / "search" / "search_index.json"
-    compact = json.loads(index_file.read_text())
-    # one entry per page, plus its aliases' entry
-    assert all("#" not in d["location"] or d["location"].endswith("#fmkb-aliases") for d in compact["docs"])
-    kept = {d["location"] for d in full["docs"] if "#" not in d["location"] or d["location"].endswith("#fmkb-aliases")}
-    assert {d["location"] for d in compact["docs"]} == kept
-    assert all(len(d["text"]) <= 245 for d in compact["docs"])
-    paper = next(d for d in compact["docs"] if d["location"].startswith("papers/"))
-    assert "Kaplan scaling laws" in paper["text"]  # aliases come first, so search still finds them
-    assert len(index_file.read_bytes()) < len(json.dumps(full)) / 3
-
-
 @pytest.mark.parametrize(
     "front", ["", "---\ntitle: A\n---\n", "---\ntitle: A\n---\n\n\n", "\ufeff---\r\ntitle: A\r\n---\r\n"]
 )

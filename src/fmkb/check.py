@@ -100,6 +100,22 @@ class NotesResult:
     each: dict[str, NoteResult]  # note path -> its own share of the above
     linked: set[str] = field(default_factory=set)  # the notes their links reach
 
+    @staticmethod
+    def of(each: dict[str, NoteResult]) -> NotesResult:
+        """The notes' results merged, in the order of `each`."""
+        out: list[Diagnostic] = []
+        cited: dict[str, list[str]] = {}
+        linked: set[str] = set()
+        n_links = n_cites = 0
+        for path, one in each.items():
+            out.extend(one.diagnostics)
+            n_links += one.links
+            n_cites += one.citations
+            linked.update(one.targets)
+            for key in one.cited:
+                cited.setdefault(key, []).append(path)
+        return NotesResult(out, n_links, n_cites, cited, each, linked)
+
 
 def finish(
     found: list[Diagnostic],
@@ -141,21 +157,10 @@ def check_notes(
     notes: list[Note], index: Index, bib: Bibliography, html: HtmlView, prefix: str, rules: RulePolicy
 ) -> NotesResult:
     """The per-note rules for `notes`, against an index of the whole vault."""
-    out: list[Diagnostic] = []
-    cited: dict[str, list[str]] = {}
-    each: dict[str, NoteResult] = {}
-    linked: set[str] = set()
-    n_links = n_cites = 0
     ctx, view = _page_context(index, bib, html)
-    for note in notes:
-        one = each[note.path] = check_note(note, index, bib, html, prefix + note.path, rules, ctx, view)
-        out.extend(one.diagnostics)
-        n_links += one.links
-        n_cites += one.citations
-        linked.update(one.targets)
-        for key in one.cited:
-            cited.setdefault(key, []).append(note.path)
-    return NotesResult(out, n_links, n_cites, cited, each, linked)
+    return NotesResult.of(
+        {note.path: check_note(note, index, bib, html, prefix + note.path, rules, ctx, view) for note in notes}
+    )
 
 
 def check_note(

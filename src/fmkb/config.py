@@ -122,8 +122,8 @@ class FmkbConfig(base.Config):
     cache_ttl = c.Type((int, float), default=24.0)
     allow_html = c.ListOfItems(c.Type(str), default=list(DEFAULT_ALLOWED_HTML))
     allow_files = c.ListOfItems(c.Type(str), default=[])  # glob patterns of HTML/SVG/... files to publish
-    search_index = c.Choice(("auto", "full", "compact"), default="auto")
-    compact_search_above = c.Type(int, default=2000)  # pages; "auto" compacts the search index above this
+    search_index = c.Choice(("auto", "full", "sharded"), default="auto")
+    sharded_search_above = c.Type(int, default=2000)  # pages; "auto" shards the search index above this
     clean_urls = c.Type(bool, default=True)
     generate_pages = c.Type(bool, default=True)
     last_updated = c.Type(bool, default=True)  # each note's last change (from git, else the file's time)

@@ -18,6 +18,7 @@ from .bibcache import BibSource
 from .bibliography import Bibliography
 from .check import HtmlView, Report, check_notes, finish
 from .config import Settings
+from .incremental import Carry
 from .load import NoteFiles, Parsed, Vault
 from .replay import NoReplay, Replay
 from .resolve import Index, build_index
@@ -38,11 +39,13 @@ def analyze(
     settings: Settings,
     notes_memo: dict[str, Parsed] | None = None,
     bib_memo: dict[str, Bibliography] | None = None,
+    carry: Carry | None = None,
 ) -> Analysis:
     """Load and check everything, keeping every note.
 
-    The memos, kept by a long-lived caller (the plugin under `mkdocs serve`), reuse the
-    parse of unchanged notes and of an unchanged bibliography."""
+    The memos and the carry, kept by a long-lived caller (the plugin under `mkdocs serve`),
+    reuse the parse of unchanged notes and of an unchanged bibliography, and the check
+    results that nothing since has changed (`incremental`)."""
     with _gc_paused():
         files = NoteFiles.find(settings, memo=notes_memo)  # sources
         bib_source = _bib_source(settings, bib_memo)
@@ -50,7 +53,11 @@ def analyze(
         vault = files.vault()  # load
         bib, _ = bib_source.get()
         index = build_index(vault.notes, vault.files)  # index
-        part = check_notes(vault.notes, index, bib, HtmlView.of(settings), vault.prefix, settings.rules)  # check
+        attachments = frozenset(vault.files)
+        checking = vault.notes if carry is None else carry.to_check(vault.notes, bib, attachments)
+        part = check_notes(checking, index, bib, HtmlView.of(settings), vault.prefix, settings.rules)  # check
+        if carry is not None:
+            part = carry.merge(vault.notes, part, bib, attachments)
         report = finish(vault.diagnostics, bib, [part], files.paths, settings.rules, vault.prefix)  # report
         bib_source.save()
         return Analysis(settings, vault, bib, index, report)

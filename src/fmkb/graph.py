@@ -7,10 +7,13 @@ links are not edges. JSON for scripts and graph tools; DOT for Graphviz.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .engine import Analysis
-from .resolve import check_link, check_md_link
+from .model import Note
+from .render import link_context, sentence_breaks
+from .resolve import Index, check_link, check_md_link
 
 
 @dataclass(slots=True)
@@ -21,31 +24,55 @@ class Graph:
     references: list[dict] = field(default_factory=list)  # key, title, year (the works cited)
 
 
-def note_graph(analysis: Analysis) -> Graph:
+@dataclass(slots=True)
+class Edges:
+    """What one note adds to the graph; it depends only on the note and the index."""
+
+    links: list[tuple[str, str]]  # (target note, link | embed | markdown), once each
+    keys: list[str]  # the bib keys it cites (its citations', then its `cite` and `paper`)
+    contexts: dict[str, str] | None = None  # target -> the sentence around the first wiki-link to it
+
+
+def note_edges(note: Note, index: Index, entries: Mapping[str, object], contexts: bool = False) -> Edges:
+    """A note's resolved links (broken ones are no edges) and cited keys; with `contexts`,
+    the sentence around its first wiki-link to each note (a Linked-from entry's text)."""
+    edges: dict[tuple[str, str], None] = {}
+    around: dict[str, str] = {}
+    breaks = None
+    for link in note.links:
+        res, problem = check_link(index, note, link)
+        if problem is None and res.note is not None and res.note is not note:
+            target = res.note.path
+            edges.setdefault((target, "embed" if link.embed else "link"))
+            if contexts and target not in around:
+                breaks = sentence_breaks(note) if breaks is None else breaks
+                around[target] = link_context(note, link, breaks=breaks)
+    for md in note.md_links:
+        res, _ = check_md_link(index, note, md, lambda _n: [])
+        if res.note is not None and res.note is not note:
+            edges.setdefault((res.note.path, "markdown"))
+    keys = dict.fromkeys(item.key for c in note.citations for item in c.items if item.key in entries)
+    for name in ("cite", "paper"):
+        value = note.meta.get(name)
+        if isinstance(value, str) and value in entries:
+            keys.setdefault(value)
+    return Edges(list(edges), list(keys), around if contexts else None)
+
+
+def note_graph(analysis: Analysis, edges_of: Callable[[Note], Edges] | None = None) -> Graph:
+    """The whole vault's graph; `edges_of` gives a note's edges (default: `note_edges`)."""
     graph = Graph()
-    index = analysis.index
+    entries = analysis.bib.entries
+    edges_of = edges_of or (lambda note: note_edges(note, analysis.index, entries))
     cited: set[str] = set()
     for note in analysis.vault.notes:
         graph.notes.append({"id": note.path, "title": note.title, "kind": note.kind, "tags": note.tags})
-        edges: dict[tuple[str, str], None] = {}
-        for link in note.links:
-            res, problem = check_link(index, note, link)
-            if problem is None and res.note is not None and res.note is not note:
-                edges.setdefault((res.note.path, "embed" if link.embed else "link"))
-        for md in note.md_links:
-            res, _ = check_md_link(index, note, md, lambda _n: [])
-            if res.note is not None and res.note is not note:
-                edges.setdefault((res.note.path, "markdown"))
-        graph.links.extend({"source": note.path, "target": t, "type": kind} for t, kind in edges)
-        keys = dict.fromkeys(item.key for c in note.citations for item in c.items if item.key in analysis.bib.entries)
-        for name in ("cite", "paper"):
-            value = note.meta.get(name)
-            if isinstance(value, str) and value in analysis.bib.entries:
-                keys.setdefault(value)
-        graph.citations.extend({"source": note.path, "key": key} for key in keys)
-        cited.update(keys)
+        edges = edges_of(note)
+        graph.links.extend({"source": note.path, "target": t, "type": kind} for t, kind in edges.links)
+        graph.citations.extend({"source": note.path, "key": key} for key in edges.keys)
+        cited.update(edges.keys)
     for key in sorted(cited):
-        fields = analysis.bib.entries[key].fields
+        fields = entries[key].fields
         graph.references.append({"key": key, "title": fields.get("title", ""), "year": fields.get("year", "")})
     return graph
 

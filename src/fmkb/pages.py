@@ -9,6 +9,7 @@ wherever they appear.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from mkdocs.utils import get_relative_url
 
@@ -48,15 +49,60 @@ def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
     return out
 
 
+class Blocks:
+    """The bibliography and index blocks of the last build, kept by `mkdocs serve`: one is
+    made again only when what it reads has changed (an edit to a note's body changes none)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, str], tuple[tuple, str]] = {}
+
+    def get(self, where: tuple[str, str, str], reads: tuple, make: Callable[[], str]) -> str:
+        old = self._made.get(where)
+        if old is not None and old[0] == reads:
+            return old[1]
+        block = make()
+        self._made[where] = (reads, block)
+        return block
+
+
+def block_reads(name: str, kind: str, analysis: Analysis, published: frozenset[str]) -> tuple:
+    """All a block reads: the bibliography, which notes cite what, the listed notes' titles,
+    front matter and tags, and which pages are published (their URLs)."""
+    notes = analysis.vault.notes
+    if name == "bibliography":
+        return analysis.bib, analysis.report.cited, tuple((n.path, n.title) for n in notes), published
+    if name == "tag-counts":
+        return tuple((n.path, tuple(n.tags)) for n in notes), published
+    if name == "graph":
+        return ()
+    listed = tuple((n.path, n.title, n.meta, tuple(n.tags)) for n in notes if n.kind == kind)
+    return analysis.bib, analysis.report.cited, listed, published
+
+
+def page_reads(markdown: str, analysis: Analysis, published: frozenset[str]) -> tuple:
+    """What the blocks of a page with this Markdown read (`block_reads`), in their order."""
+    return tuple(
+        block_reads(m.group(1), m.group(2) or "paper", analysis, published) for m in _MARKER.finditer(markdown)
+    )
+
+
 def fill_markers(
-    markdown: str, analysis: Analysis, view: BibView, page, files, sink: list[str] | None = None, nonce: str = ""
+    markdown: str,
+    analysis: Analysis,
+    view: BibView,
+    page,
+    files,
+    sink: list[str] | None = None,
+    nonce: str = "",
+    blocks: Blocks | None = None,
 ) -> str:
     """Replace `<!-- fmkb:... -->` markers with their tables.
 
     With a `sink`, the (large) HTML goes there and the Markdown gets a placeholder,
     an empty div whose id holds the build's random `nonce` (so no note can forge one),
     for the plugin to fill in the finished page: neither Markdown nor the search
-    indexer then parses thousands of rows.
+    indexer then parses thousands of rows. `blocks`: the last build's, reused where
+    nothing they read has changed.
     """
     if "fmkb:" not in markdown:
         return markdown
@@ -65,15 +111,22 @@ def fill_markers(
         f = files.get_file_from_path(path)
         return get_relative_url(f.url, page.url) if f else "#"
 
+    def made(name: str, kind: str, make: Callable[[], str]) -> str:
+        if blocks is None:
+            return make()
+        published = frozenset(f.src_uri for f in files.documentation_pages())
+        return blocks.get((page.url, name, kind), block_reads(name, kind, analysis, published), make)
+
     def replace(m: re.Match) -> str:
         if m.group(1) == "bibliography":
-            block = bibliography_html(analysis, view, url_for)
+            block = made("bibliography", "", lambda: bibliography_html(analysis, view, url_for))
         elif m.group(1) == "tag-counts":
             block = tag_counts_html(analysis)
         elif m.group(1) == "graph":  # drawn by fmkb.js from graph.json
             block = '<div class="fmkb-graph-global"><p>The graph is drawn by JavaScript.</p></div>\n'
         else:
-            block = index_table(analysis, view, m.group(2) or "paper", url_for)
+            kind = m.group(2) or "paper"
+            block = made("index", kind, lambda: index_table(analysis, view, kind, url_for))
         if sink is None:
             return block
         sink.append(block)

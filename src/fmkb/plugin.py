@@ -38,8 +38,10 @@ from .dates import last_updated
 from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
-from .graph import adjacency, local_graph, note_graph, site_graph
+from .fulltext import IndexWriter, plain_text
+from .graph import Edges, adjacency, local_graph, note_edges, note_graph, site_graph
 from .htmlspace import squeeze
+from .incremental import Carry
 from .load import Parsed
 from .model import Note
 from .navigation import windowed
@@ -51,11 +53,8 @@ from .render import (
     Stash,
     backlinks_section,
     cite_this_note,
-    link_context,
     references_section,
-    sentence_breaks,
 )
-from .resolve import check_link
 from .sanitize import Policy
 from .schema import theme_meta
 
@@ -63,8 +62,19 @@ log = logging.getLogger("mkdocs.plugins.fmkb")
 
 NOT_PUBLISHED = "This note is not published: it is too large or too complex to render (see `fmkb check`)."
 ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
+SHARDS_DIR = ("search", "fmkb")  # a large site's sharded search index (fulltext.py)
 GRAPH_FILE = "graph.json"  # the Graph page's data, beside the site's pages
 KIND_ORDER = ["papers", "models", "concepts", "resources"]
+
+
+def slug_dest(src_uri: str) -> str:
+    """Where a page is written: 'papers/Scaling Laws.md' -> 'papers/scaling-laws/index.html'."""
+    parts = src_uri.split("/")
+    stem = posixpath.splitext(parts[-1])[0]
+    folders = [slug_segment(p) for p in parts[:-1]]
+    if stem.lower() in ("index", "readme"):
+        return posixpath.join(*folders, "index.html") if folders else "index.html"
+    return posixpath.join(*folders, slug_segment(stem), "index.html")
 
 
 def slug_segment(text: str) -> str:
@@ -72,9 +82,6 @@ def slug_segment(text: str) -> str:
     s = re.sub(r"[^\w\s.-]", "", text.lower(), flags=re.UNICODE)
     s = re.sub(r"[\s_.-]+", "-", s).strip("-")
     return s or "page"
-
-
-SNIPPET = 240  # characters of page text kept per page in a compact search index
 
 
 def add_alias_entries(data: dict, names: dict[str, tuple[list[str], str]]) -> int:
@@ -94,37 +101,6 @@ def add_alias_entries(data: dict, names: dict[str, tuple[list[str], str]]) -> in
             added += 1
     data["docs"] = docs
     return added
-
-
-def compact_entry(doc: dict) -> dict | None:
-    """A search entry as the compact index keeps it: a page's entry (not its sections') with
-    its text cut to the first words, or an alias entry; None for the rest."""
-    location = doc.get("location", "")
-    if "#" in location and not location.endswith("#fmkb-aliases"):
-        return None
-    text = " ".join(re.sub(r"<[^>]+>", " ", doc.get("text", "")).split())
-    if len(text) > SNIPPET:
-        text = text[:SNIPPET].rsplit(" ", 1)[0] + " …"
-    return {**doc, "text": text}
-
-
-def compact_search_index(path: str) -> tuple[int, int]:
-    """Keep one entry per page (title and the first words of its text) in Material's search index.
-
-    The built-in index holds every section's full text (about 8 KB per note), all of
-    which a reader's browser downloads before the first result; at 10,000 notes that
-    is some 80 MB. Titles, aliases (shown first on every page) and the opening text
-    keep search useful at a small fraction of the size. Returns (bytes before, after).
-    """
-    import json
-
-    with open(path, encoding="utf-8") as fh:
-        raw = fh.read()
-    data = json.loads(raw)
-    data["docs"] = [kept for doc in data.get("docs", []) if (kept := compact_entry(doc)) is not None]
-    out = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    write_atomic(path, out.encode("utf-8"))
-    return len(raw.encode()), len(out.encode())
 
 
 def plain_title(title: str) -> str:
@@ -191,19 +167,33 @@ class Build:
     titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # published note path -> (title, kind)
 
     @staticmethod
-    def of(analysis: Analysis) -> Build:
+    def of(analysis: Analysis, carry: Carry | None = None, last: Build | None = None) -> Build:
+        """`carry` and `last` (under `mkdocs serve`): each note's edges and verdict are
+        reused where its check was, and the reference labels while the bibliography and
+        what cites it are unchanged."""
         notes = {n.path: n for n in analysis.vault.notes}
-        view = BibView(analysis.bib)
-        view.assign_years(analysis.report.cited)
-        links_out, links_in = adjacency(note_graph(analysis))
-        unpublished = {path for path, n in notes.items() if too_complex(n) is not None}
+        cited = analysis.report.cited
+        if last is not None and last.analysis.bib is analysis.bib and last.analysis.report.cited == cited:
+            view = last.view
+        else:
+            view = BibView(analysis.bib)
+            view.assign_years(cited)
+        entries = analysis.bib.entries
+
+        def make(note: Note) -> tuple[Edges, bool]:
+            return note_edges(note, analysis.index, entries, contexts=True), too_complex(note) is not None
+
+        made = {n.path: carry.derive(n, make) if carry is not None else make(n) for n in analysis.vault.notes}
+        edges = {path: m[0] for path, m in made.items()}
+        links_out, links_in = adjacency(note_graph(analysis, lambda n: edges[n.path]))
+        unpublished = {path for path, m in made.items() if m[1]}
         return Build(
             analysis,
             notes,
             unpublished,
             {n.meta["cite"]: path for path, n in notes.items() if isinstance(n.meta.get("cite"), str)},
             view,
-            _backlinks(analysis),
+            _backlinks(edges),
             links_out=links_out,
             links_in=links_in,
             titles={path: (n.title, n.kind) for path, n in notes.items() if path not in unpublished},
@@ -213,19 +203,23 @@ class Build:
         return self.blocks.setdefault(src, [])
 
 
-def _backlinks(analysis: Analysis) -> dict[str, list[tuple[str, str]]]:
+class GeneratedPage(File):
+    """A page fmkb generates. A dirty rebuild renders it again only when its Markdown or
+    what its tables read has changed (MkDocs renders every generated file)."""
+
+    unchanged = False
+
+    def is_modified(self) -> bool:
+        return not (self.unchanged and os.path.isfile(self.abs_dest_path))
+
+
+def _backlinks(edges: dict[str, Edges]) -> dict[str, list[tuple[str, str]]]:
     """Each note's linking notes, once each, with the sentence around the first such link."""
-    back: dict[str, dict[str, str]] = {}
-    for note in analysis.vault.notes:
-        breaks = None
-        for link in note.links:
-            res, problem = check_link(analysis.index, note, link)
-            if problem is None and res.note is not None and res.note is not note:
-                bucket = back.setdefault(res.note.path, {})
-                if note.path not in bucket:
-                    breaks = sentence_breaks(note) if breaks is None else breaks
-                    bucket[note.path] = link_context(note, link, breaks=breaks)
-    return {path: list(sources.items()) for path, sources in back.items()}
+    back: dict[str, list[tuple[str, str]]] = {}
+    for path, out in edges.items():
+        for target, context in (out.contexts or {}).items():
+            back.setdefault(target, []).append((path, context))
+    return back
 
 
 class FmkbPlugin(BasePlugin[FmkbConfig]):
@@ -234,15 +228,21 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def __init__(self) -> None:
         self._bib_memo: dict[str, Bibliography] = {}  # sha256 of references.bib -> its parse: kept across rebuilds
         self._notes_memo: dict[str, Parsed] = {}  # path -> the last parse of that note: kept across rebuilds
-        self._memo_key = ""  # the settings the two memos above belong to
+        self._carry = Carry()  # the last rebuild's check results, reused where nothing they read changed
+        self._blocks = pages.Blocks()  # the last rebuild's generated tables, likewise
+        self._last: Build | None = None  # the last rebuild's, to tell which pages an edit changed
+        self._slugs: dict[str, str] = {}  # page source -> where it is written (a pure function, kept)
+        self._last_pages: dict[str, tuple[str, tuple]] = {}  # generated page -> its Markdown and reads
+        self.dirty = False
+        self._memo_key = ""  # the settings the memos above belong to
         self.build: Build | None = None  # created in on_files, once per build
-        self._search_entries: list | None = None  # the search plugin's entries, compacted page by page
-        self._indexed = 0  # how many of them are compacted
-        self._compact_search = False  # this build's search index keeps one short entry per page
+        self._search_entries: list | None = None  # the search plugin's entries, taken page by page
+        self._fulltext: IndexWriter | None = None  # a large site's sharded search index (fulltext.py)
 
     # Defining on_startup makes MkDocs keep this instance across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        self.dirty = dirty  # `mkdocs serve --dirty`: each rebuild renders only the pages that changed
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         _printable_logs()
@@ -259,7 +259,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             raise PluginError(str(e)) from None
         if self._memo_key != repr(self.settings):  # another project or other settings: nothing carries over
             self._memo_key = repr(self.settings)
-            self._bib_memo, self._notes_memo = {}, {}
+            self._bib_memo, self._notes_memo, self._carry, self._blocks = {}, {}, Carry(), pages.Blocks()
+            self._last, self._last_pages = None, {}
         self.heading_ids = HeadingIds(setup)
         self.policy = Policy.allowing(self.settings.allow_html, tuple(setup.names))
         for asset in ASSETS:
@@ -274,15 +275,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         """One engine pass, then the site's file list: what fmkb checked, at slug URLs, with its
         assets and generated pages."""
         build = self.build = self._run_engine()
-        self._search_entries, self._indexed = None, 0
+        self._search_entries, self._fulltext = None, None
         mode = self.config.search_index
-        self._compact_search = mode == "compact" or (
-            mode == "auto" and len(build.notes) > self.config.compact_search_above
-        )
-        if self._compact_search:
+        if mode == "sharded" or (mode == "auto" and len(build.notes) > self.config.sharded_search_above):
             search = next((p for p in config.plugins.values() if hasattr(p, "search_index")), None)
             entries = getattr(getattr(search, "search_index", None), "entries", None)
-            self._search_entries = entries if isinstance(entries, list) else None
+            if isinstance(entries, list):
+                self._search_entries, self._fulltext = entries, IndexWriter()
         if self.config.last_updated:  # one `git log` for the whole vault
             build.updated = last_updated(self.settings.docs_dir, build.notes)
         self._drop_unpublished(build, files)
@@ -291,7 +290,38 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         build.urls.update({f.src_uri: f.url for f in files.documentation_pages() if f.src_uri in build.notes})
         self._add_assets(files, config)
         self._generate_pages(build, files, config)
+        if self.dirty and self._last is not None:
+            self._outdate(build, self._last, files)
+        self._last = build
         return files
+
+    def _outdate(self, build: Build, last: Build, files: Files) -> None:
+        """In a dirty rebuild MkDocs renders again only the notes whose file is newer than
+        their page. An edit can change other pages too: the notes checked again (a link
+        of theirs may resolve differently now), those whose Linked-from, local graph or
+        Cited-in changed, and the neighbours of a note whose title or kind changed. Their
+        pages are marked out of date."""
+        stale = set(self._carry.fresh)
+        for path in build.notes:
+            if (
+                build.backlinks.get(path) != last.backlinks.get(path)
+                or build.links_out.get(path) != last.links_out.get(path)
+                or build.links_in.get(path) != last.links_in.get(path)
+            ):
+                stale.add(path)
+        for path in self._carry.fresh:
+            if build.titles.get(path) != last.titles.get(path):
+                stale |= build.links_in.get(path, set()) | build.links_out.get(path, set())
+                stale |= last.links_in.get(path, set()) | last.links_out.get(path, set())
+        cited, was = build.analysis.report.cited, last.analysis.report.cited
+        stale.update(
+            build.paper_notes[key]
+            for key in cited.keys() | was.keys()
+            if cited.get(key) != was.get(key) and key in build.paper_notes
+        )
+        for f in files.documentation_pages():
+            if f.src_uri in stale and os.path.isfile(f.abs_dest_path):
+                os.utime(f.abs_dest_path, (0, 0))  # older than its note: rendered again
 
     def _graph_file(self, build: Build, files: Files, config: MkDocsConfig) -> None:
         """graph.json: the Graph page's data, the most linked notes and their links."""
@@ -301,10 +331,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     def _run_engine(self) -> Build:
         """Load and check everything once; log the diagnostics; start this build's state."""
-        analysis = analyze(self.settings, self._notes_memo, self._bib_memo)
+        analysis = analyze(self.settings, self._notes_memo, self._bib_memo, self._carry)
         for d in analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
-        return Build.of(analysis)
+        return Build.of(analysis, self._carry, self._last)
 
     def _add_assets(self, files: Files, config: MkDocsConfig) -> None:
         for asset in ASSETS:
@@ -319,9 +349,16 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         if files.get_file_from_path(pages.BIB_DOWNLOAD) is None and self.settings.bibliography:
             with open(self.settings.bibliography, "rb") as fh:
                 files.append(File.generated(config, pages.BIB_DOWNLOAD, content=fh.read()))
+        published = frozenset(build.urls)
         for src_uri, text in pages.generated_pages(build.analysis, config, files).items():
             if files.get_file_from_path(src_uri) is None:
-                files.append(File.generated(config, src_uri, content=text))
+                page = GeneratedPage.generated(config, src_uri, content=text)
+                assert isinstance(page, GeneratedPage)  # File.generated makes an instance of its class
+                if self.dirty:
+                    made = (text, pages.page_reads(text, build.analysis, published))
+                    page.unchanged = self._last_pages.get(src_uri) == made
+                    self._last_pages[src_uri] = made
+                files.append(page)
                 build.generated[src_uri] = text
         if files.get_file_from_path(GRAPH_FILE) is None:
             self._graph_file(build, files, config)
@@ -339,13 +376,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def _slug_urls(self, files: Files) -> None:
         taken = {f.dest_uri for f in files if not f.is_documentation_page()}
         for f in files.documentation_pages():
-            parts = f.src_uri.split("/")
-            stem = posixpath.splitext(parts[-1])[0]
-            folders = [slug_segment(p) for p in parts[:-1]]
-            if stem.lower() in ("index", "readme"):
-                dest = posixpath.join(*folders, "index.html") if folders else "index.html"
-            else:
-                dest = posixpath.join(*folders, slug_segment(stem), "index.html")
+            dest = self._slugs.get(f.src_uri)
+            if dest is None:
+                dest = self._slugs[f.src_uri] = slug_dest(f.src_uri)
             if dest in taken:
                 continue  # two names with one slug: the second keeps MkDocs' own URL
             taken.add(dest)
@@ -395,13 +428,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         index_path = os.path.join(config["site_dir"], "search", "search_index.json")
-        if self.build is not None and os.path.isfile(index_path):
+        if self._fulltext is not None:
+            written = self._fulltext.write(os.path.join(config["site_dir"], *SHARDS_DIR))
+            pages_indexed = len(self._fulltext.pages)
+            log.info("fmkb: wrote a sharded search index of %d pages (%.1f MB)", pages_indexed, written / 1e6)
+            self._fulltext = None
+        elif self.build is not None and os.path.isfile(index_path):
             self._index_aliases(self.build, index_path)
-        if self._compact_search and self._search_entries is None:  # no entries were compacted page by page
-            path = os.path.join(config["site_dir"], "search", "search_index.json")
-            if os.path.isfile(path):
-                before, after = compact_search_index(path)
-                log.info("fmkb: compacted the search index from %.1f MB to %.1f MB", before / 1e6, after / 1e6)
 
     def _index_aliases(self, build: Build, path: str) -> None:
         import json
@@ -456,7 +489,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         src = page.file.src_uri
         if src in build.generated:
             return pages.fill_markers(
-                markdown, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce
+                markdown, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._blocks
             )
         note = build.notes.get(src)
         if note is None or note.path in build.too_complex:
@@ -482,7 +515,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             ]
         header = note_header(note, build.view, url_for(paper) if paper else None, cited_in)
         body, cited = page_markdown(note, ctx, build.view, stash, header)
-        body = pages.fill_markers(body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce)
+        body = pages.fill_markers(
+            body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._blocks
+        )
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
         sources = [
@@ -543,17 +578,42 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         """A large section's navigation as a window around this page (navigation.py); in a
-        large vault, the page's search entries compacted as soon as they are made, so the
-        full text of every page is never held at once."""
-        entries = self._search_entries
-        if entries is not None:
-            entries[self._indexed :] = [kept for doc in entries[self._indexed :] if (kept := compact_entry(doc))]
-            self._indexed = len(entries)
+        large vault, the page's search entries moved into the sharded index as soon as the
+        search plugin makes them, so the full text of every page is never held at once."""
+        if self._fulltext is not None and self._search_entries:
+            self._index_page(page, self._search_entries)
         if self.config.nav_limit > 0:
             trimmed = windowed(nav, self.config.nav_limit, self.config.nav_radius)
             if trimmed is not None:
                 context["nav"] = trimmed
         return context
+
+    def on_template_context(
+        self, context: TemplateContext, *, template_name: str, config: MkDocsConfig
+    ) -> TemplateContext:
+        """A theme page (404.html) of a large vault gets the windowed navigation too: no
+        section is open on it, so each shows only its index."""
+        nav = context.get("nav")
+        if self.config.nav_limit > 0 and isinstance(nav, Navigation):
+            trimmed = windowed(nav, self.config.nav_limit, self.config.nav_radius)
+            if trimmed is not None:
+                context["nav"] = trimmed
+        return context
+
+    def _index_page(self, page: Page, entries: list) -> None:
+        assert self._fulltext is not None and self.build is not None
+        note = self.build.notes.get(page.file.src_uri)
+        names: tuple[str, ...] = ()
+        if note is not None:
+            cite = note.meta.get("cite")
+            names = (*note.aliases, *([cite] if isinstance(cite, str) else []))
+        sections = []
+        for entry in entries:
+            tags = " ".join(str(t) for t in entry.get("tags") or ())
+            sections.append((plain_text(entry.get("title", "")) + " " + tags, plain_text(entry.get("text", ""))))
+        title = plain_title(str(page.title or ""))
+        self._fulltext.add(page.url, title, [(h.strip(), t) for h, t in sections], names)
+        entries.clear()  # Material's own index stays empty: its box is answered from the shards
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         output = self._finish_page(output, page)
@@ -569,6 +629,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         if build is None:
             return output
         note = build.notes.get(page.file.src_uri)
+        if self._fulltext is not None:  # fmkb.js answers the search box from the shards
+            output = output.replace("</head>", '<meta name="fmkb:search" content="sharded"></head>', 1)
         description = note.meta.get("description") if note is not None else None
         if isinstance(description, str) and description.strip():  # what a link preview shows of this note
             meta = f'<meta name="fmkb:description" content="{html.escape(" ".join(description.split()))}">'

@@ -145,13 +145,17 @@ def affected(
     cites = changed_keys or set()
     if not moved and not cites:
         return []
+    if not moved:
+        keys = set()
+    return [rel for rel in paths if rel in records and stale(records[rel].result, keys, cites, bool(moved))]
 
-    def stale(result: NoteResult) -> bool:
-        if moved and (result.unresolved or not keys.isdisjoint(result.keys)):  # keys cover every note reached
-            return True
-        return bool(cites) and (result.bib_hints or not cites.isdisjoint(result.bib_keys))
 
-    return [rel for rel in paths if rel in records and stale(records[rel].result)]
+def stale(result: NoteResult, keys: set[str], cites: set[str], moved: bool = True) -> bool:
+    """Whether `result` may read differently now that the notes named by `keys` moved (were
+    added, changed or removed) and the bib keys `cites` changed."""
+    if moved and (result.unresolved or not keys.isdisjoint(result.keys)):  # keys cover every note reached
+        return True
+    return bool(cites) and (result.bib_hints or not cites.isdisjoint(result.bib_keys))
 
 
 def bib_changes(old: dict[str, str | None], new: dict[str, str | None]) -> set[str]:

@@ -1,4 +1,4 @@
-// fmkb: sortable index tables, Copy BibTeX, link previews and the note graphs.
+// fmkb: sortable index tables, Copy BibTeX, link previews, the note graphs and a large site's search.
 // Click a column heading of a .fmkb-sortable table to sort it (click again to reverse).
 (function () {
   "use strict";
@@ -320,7 +320,183 @@
     document.querySelectorAll(".fmkb-graph-global").forEach(globalGraph);
   }
 
-  function initAll() { init(); copyButtons(); previews(); graphs(); hide(); }
+  // --- sharded full-text search (large sites: fulltext.py writes the index) -----------------
+  // Material's search box, answered from small index files fetched as a query needs them.
+  // Results are drawn in a list of our own (Material's is hidden), from text only.
+  var MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
+  function searchTerms(text) {  // as fulltext.terms splits a page
+    var folded = text.toLowerCase().normalize("NFKD").replace(MARKS, "");
+    return (folded.match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length <= 40; });
+  }
+  function shardedSearch() {
+    var marker = document.querySelector('meta[name="fmkb:search"]');
+    var query = document.querySelector("input.md-search__input");
+    var wrap = document.querySelector(".md-search__scrollwrap");
+    if (!marker || !query || !wrap || query.dataset.fmkbSearch) return;
+    query.dataset.fmkbSearch = "1";
+    var config = document.getElementById("__config");
+    var base = new URL((config && JSON.parse(config.textContent).base) || ".", location.href).href.replace(/\/?$/, "/");
+    var root = base + "search/fmkb/";
+    var files = {}, manifest = null, serial = 0;
+    function json(name) {
+      if (!files[name]) {
+        files[name] = fetch(root + name).then(function (r) {
+          if (!r.ok) throw new Error(r.status);
+          return r.json();
+        });
+        files[name].catch(function () { delete files[name]; });
+      }
+      return files[name];
+    }
+    document.querySelector(".md-search").classList.add("fmkb-sharded");
+    var box = document.createElement("div");
+    box.className = "md-search-result fmkb-search-result";
+    var meta = document.createElement("div");
+    meta.className = "md-search-result__meta";
+    meta.textContent = "Type to start searching";
+    var list = document.createElement("ol");
+    list.className = "md-search-result__list";
+    list.setAttribute("role", "presentation");
+    box.appendChild(meta);
+    box.appendChild(list);
+    wrap.appendChild(box);
+    function shardOf(term) {  // the last shard whose first term is not after `term`
+      var s = manifest.shards, lo = 0, hi = s.length - 1;
+      while (lo < hi) {
+        var mid = (lo + hi + 1) >> 1;
+        if (s[mid] <= term) lo = mid; else hi = mid - 1;
+      }
+      return lo;
+    }
+    // pages (number -> score) of the terms equal to `term`, or starting with it
+    function lookup(term, prefix) {
+      var first = shardOf(term), wanted = [first];
+      for (var i = first + 1; prefix && i < manifest.shards.length && wanted.length < 3 &&
+           manifest.shards[i].lastIndexOf(term, 0) === 0; i++) wanted.push(i);
+      return Promise.all(wanted.map(function (i) { return json("t" + i + ".json"); })).then(function (shards) {
+        var found = {};
+        shards.forEach(function (shard) {
+          Object.keys(shard).forEach(function (key) {
+            var exact = key === term;
+            if (!exact && !(prefix && key.lastIndexOf(term, 0) === 0)) return;
+            var list = shard[key], page = 0, weight = exact ? 1 : 0.5;
+            for (var j = 0; j < list.length; j += 2) {
+              page += list[j];
+              var score = list[j + 1] * weight;
+              if (!(found[page] >= score)) found[page] = score;
+            }
+          });
+        });
+        return found;
+      });
+    }
+    function search(text) {
+      var terms = searchTerms(text), mine = ++serial;
+      if (!terms.length) { list.textContent = ""; meta.textContent = "Type to start searching"; return; }
+      var start = manifest ? Promise.resolve(manifest) : json("manifest.json");
+      start.then(function (m) {
+        manifest = m;
+        // a word of three letters or more may be the start of a longer one; a shorter one
+        // only matches itself (a prefix that short would read many shards)
+        var asks = terms.map(function (t) { return lookup(t, t.length > 2); });
+        var whole = terms.join(" ");
+        asks.push(lookup("=" + whole, whole.length > 3));
+        return Promise.all(asks);
+      }).then(function (found) {
+        if (mine !== serial) return null;
+        var titles = found.pop(), total = {}, matched = {};
+        found.forEach(function (pages) {
+          Object.keys(pages).forEach(function (p) {
+            total[p] = (total[p] || 0) + pages[p];
+            matched[p] = (matched[p] || 0) + 1;
+          });
+        });
+        Object.keys(titles).forEach(function (p) {  // a title or alias: exact first, then begun
+          total[p] = (total[p] || 0) + (titles[p] >= 1e5 ? 1e8 : 1e7);  // exact: 1000.00 (fulltext.py)
+          matched[p] = terms.length;
+        });
+        // the notes with more of the query's words first (a word in no note, "s" of "Müller's",
+        // does not hide the rest), then by score
+        var ranked = Object.keys(total);
+        ranked.forEach(function (p) { total[p] += 1e5 * matched[p]; });
+        ranked.sort(function (a, b) { return total[b] - total[a] || a - b; });
+        return show(ranked, total, 0, mine);
+      }).catch(function () {
+        if (mine === serial) meta.textContent = "Search is unavailable: its index could not be loaded.";
+      });
+    }
+    // ten results at a time (each needs its page-list file), then a button for ten more
+    function show(ranked, total, from, mine) {
+      var shown = ranked.slice(from, from + 10);
+      return Promise.all(shown.map(function (p) {
+        return json("d" + Math.floor(p / manifest.per_file) + ".json").then(function (f) { return f[p % manifest.per_file]; });
+      })).then(function (rows) {
+        if (mine !== serial) return;
+        if (from === 0) {  // the new answer replaces the last one at once, when it is complete
+          list.textContent = "";
+          meta.textContent = ranked.length === 0 ? "No matching notes"
+            : ranked.length === 1 ? "1 matching note" : ranked.length + " matching notes";
+        }
+        var more = list.querySelector(".fmkb-search-more");
+        if (more) more.parentNode.removeChild(more);
+        rows.forEach(function (row, i) {
+          var li = document.createElement("li");
+          li.className = "md-search-result__item";
+          var a = document.createElement("a");
+          a.className = "md-search-result__link";
+          a.tabIndex = -1;
+          a.href = new URL(row[0], base).href;
+          var article = document.createElement("article");
+          article.className = "md-search-result__article md-typeset";
+          article.setAttribute("data-md-score", String(total[shown[i]]));
+          var h = document.createElement("h1");
+          h.textContent = row[1];
+          var p = document.createElement("p");
+          p.textContent = row[2];
+          article.appendChild(h);
+          article.appendChild(p);
+          a.appendChild(article);
+          li.appendChild(a);
+          list.appendChild(li);
+        });
+        if (ranked.length > from + 10) {
+          var li = document.createElement("li");
+          li.className = "md-search-result__item fmkb-search-more";
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "md-button";
+          button.textContent = "Show " + Math.min(10, ranked.length - from - 10) + " more";
+          button.addEventListener("click", function () { show(ranked, total, from + 10, mine); });
+          li.appendChild(button);
+          list.appendChild(li);
+        }
+      });
+    }
+    var typing = 0;  // a query is looked up once the reader pauses, not at every keystroke
+    query.addEventListener("input", function () {
+      clearTimeout(typing);
+      typing = setTimeout(function () { search(query.value); }, 120);
+    });
+    query.form.addEventListener("reset", function () { search(""); });
+    // the arrow keys and Enter move through these results (Material's handler knows only its own list)
+    window.addEventListener("keydown", function (e) {
+      var open = document.getElementById("__search");
+      if (!open || !open.checked || ["ArrowDown", "ArrowUp", "Enter"].indexOf(e.key) < 0) return;
+      var links = [query].concat(Array.prototype.slice.call(list.querySelectorAll("a[href]")));
+      var at = links.indexOf(document.activeElement);
+      if (e.key === "Enter") {
+        if (at !== 0) return;  // on a result, Enter follows it
+        e.preventDefault(); e.stopPropagation();
+        if (links.length > 1) links[1].click();
+        return;
+      }
+      e.preventDefault(); e.stopPropagation();
+      var next = (Math.max(0, at) + links.length + (e.key === "ArrowUp" ? -1 : 1)) % links.length;
+      links[next].focus();
+    }, true);
+  }
+
+  function initAll() { init(); copyButtons(); previews(); graphs(); hide(); shardedSearch(); }
   if (typeof document$ !== "undefined") { document$.subscribe(initAll); }  // Material instant navigation
   else if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", initAll); }
   else { initAll(); }

@@ -96,9 +96,7 @@ def test_a_new_link_renders_the_linked_note_with_its_new_backlink(server):
 
 
 def test_a_new_citation_renders_the_papers_note_and_the_bibliography(server):
-    written = server.edit(
-        "concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020scaling].\n"
-    )
+    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020scaling].\n")
     assert {"papers/kaplan/index.html", "bibliography/index.html"} <= written
     assert "concepts/b/index.html" not in written
     entry = server.html("bibliography/index.html").split('id="ref-kaplan2020scaling"')[1].split("</li>")[0]

@@ -440,12 +440,14 @@
         var more = list.querySelector(".fmkb-search-more");
         if (more) more.parentNode.removeChild(more);
         rows.forEach(function (row, i) {
+          var target = new URL(row[0], base);
+          if (target.origin !== location.origin) return;  // a page of this site, nothing else
           var li = document.createElement("li");
           li.className = "md-search-result__item";
           var a = document.createElement("a");
           a.className = "md-search-result__link";
           a.tabIndex = -1;
-          a.href = new URL(row[0], base).href;
+          a.href = target.href;
           var article = document.createElement("article");
           article.className = "md-search-result__article md-typeset";
           article.setAttribute("data-md-score", String(total[shown[i]]));

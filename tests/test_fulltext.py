@@ -16,6 +16,8 @@ pytestmark = pytest.mark.xdist_group("sharded-site")
 
 
 def decode(encoded: list[int]) -> dict[int, int]:
+    if encoded and encoded[0] < 0:  # a list cut to its best pages: minus how many were left out
+        encoded = encoded[1:]
     pages, page = {}, 0
     for i in range(0, len(encoded), 2):
         page += encoded[i]
@@ -53,6 +55,26 @@ def test_a_run_too_long_to_be_typed_is_not_a_term():
     assert terms("x" * 41 + " kept") == ["kept"]
 
 
+def test_a_term_is_measured_as_javascript_measures_it():
+    deseret = "\U00010428"  # a letter outside the BMP: 2 UTF-16 units
+    assert terms(deseret * 20) == [deseret * 20] and terms(deseret * 21) == []
+
+
+def test_chinese_and_japanese_runs_are_split_into_pairs_of_characters():
+    assert terms("机器学习模型 日本語 中") == ["机器", "器学", "学习", "习模", "模型", "日本", "本語", "中"]
+
+
+def test_shards_are_ordered_as_javascript_compares_strings(monkeypatch):
+    monkeypatch.setattr(fulltext, "SHARD_BYTES", 50)
+    w = IndexWriter()
+    w.add("a/", "A", [("", "\ufe73x " * 3 + "\U00010428y " * 3 + "plain")])
+    manifest, shards, _ = w.shards()
+    order = [term for shard in shards for term in shard]
+    assert order == sorted(order, key=lambda t: t.encode("utf-16-be"))
+    assert order.index("\U00010428y") < order.index("\ufe73x")  # a surrogate pair sorts before U+FE73
+    assert manifest["shards"] == [next(iter(shard)) for shard in shards]
+
+
 def test_each_term_is_in_the_shard_its_first_term_bisects_to(monkeypatch):
     monkeypatch.setattr(fulltext, "SHARD_BYTES", 200)
     manifest, shards, _files = writer_of(60).shards()
@@ -77,8 +99,9 @@ def test_a_term_on_every_page_keeps_only_its_best_pages(monkeypatch):
     for i in range(30):  # page i says "common" i+1 times in a text of the same length
         w.add(f"p{i}/", f"Page {i}", [("", " ".join(["common"] * (i + 1) + ["filler"] * (40 - i)))])
     manifest, shards, _ = w.shards()
-    kept = decode(shards[shard_of(manifest["shards"], "common")]["common"])
-    assert sorted(kept) == list(range(20, 30))
+    encoded = shards[shard_of(manifest["shards"], "common")]["common"]
+    assert encoded[0] == -20  # the box can say there are more
+    assert sorted(decode(encoded)) == list(range(20, 30))
 
 
 def test_a_title_word_outweighs_the_same_word_in_a_body():
@@ -135,6 +158,8 @@ NOTES = {
         "The Transformer [@vaswani2017attention]. See [[Attention]].\n"
     ),
     **{f"concepts/Filler {i}.md": f"# Filler {i}\n\n{FILLER}\n\nMüller wrote ledger{i}.\n" for i in range(14)},
+    "concepts/Empty.md": "",  # as Obsidian creates a note: published with its name as title
+    "concepts/中文笔记.md": "# 中文笔记\n\n这是一个关于机器学习模型的很长的中文句子。\n",
 }
 MKDOCS = (
     "site_name: sharded\ndocs_dir: notes\nsite_dir: site\ntheme:\n  name: material\n"
@@ -234,6 +259,8 @@ def results(page, query: str, typed: bool = False) -> list[str]:
         ("ledger1", "Filler 1"),  # the word itself before the longer words it begins (ledger10...)
         ("muller ledger5", "Filler 5"),  # the note with every word first; accents do not matter
         ("MÜLLER'S LEDGER5!", "Filler 5"),  # the box splits a query as the index split the pages
+        ("机器学习", "中文笔记"),  # a word inside a run of Chinese
+        ("empty", "Empty"),  # a note with no text is found by its title
     ],
 )
 def test_the_search_box_ranks_the_expected_note_first(page, sharded_url, query, first):
@@ -256,10 +283,13 @@ def test_ten_results_show_first_and_a_button_shows_the_rest(page, sharded_url):
     page.goto(sharded_url)
     assert len(results(page, "filler")) == 10
     assert page.locator(".fmkb-search-result .md-search-result__meta").inner_text() == "14 matching notes"
-    page.get_by_role("button", name="Show 4 more").click()
+    button = page.get_by_role("button", name="Show 4 more")
+    button.dblclick()  # a second click adds nothing twice
     shown = page.locator(".fmkb-search-result li.md-search-result__item article h1")
     shown.nth(13).wait_for()
-    assert sorted(shown.all_inner_texts()) == sorted(f"Filler {i}" for i in range(14))
+    page.wait_for_load_state("networkidle")
+    titles = shown.all_inner_texts()
+    assert len(titles) == len(set(titles)) == 14
 
 
 def test_materials_own_result_list_stays_hidden(page, sharded_url):
@@ -276,6 +306,18 @@ def test_the_arrow_keys_and_enter_open_a_result(page, sharded_url):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"filler-6/$"))
     assert page.locator("h1").first.inner_text() == "Filler 6"
+
+
+def test_enter_right_after_a_new_query_opens_that_querys_first_result(page, sharded_url):
+    page.goto(sharded_url)
+    assert results(page, "ledger2")[0] == "Filler 2"
+    page.locator("input.md-search__input").fill("zebrafish")  # Enter before the list has answered it
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"concepts/attention/$"))
+
+
+def test_the_not_found_page_answers_the_search_box_too(sharded_site):
+    assert '<meta name="fmkb:search" content="sharded">' in (sharded_site / "404.html").read_text()
 
 
 def test_enter_in_the_box_opens_the_first_result(page, sharded_url):

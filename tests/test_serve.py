@@ -67,6 +67,10 @@ class Server:
     def html(self, page: str) -> str:
         return (self.root / "site" / page).read_text(encoding="utf-8")
 
+    def article(self, page: str) -> str:
+        html = self.html(page)
+        return html[html.index("<article") : html.index("</article>")]
+
 
 @pytest.fixture
 def server(tmp_path, caplog):
@@ -118,3 +122,55 @@ def test_a_generated_index_is_rendered_again_only_when_what_it_lists_changes(ser
     )
     assert "concepts/index.html" in written
     assert "The letter X." in server.html("concepts/index.html")
+
+
+def test_a_new_citation_that_makes_two_works_share_a_label_relabels_every_page_citing_them(server):
+    bib = server.root / "references.bib"
+    bib.write_text(
+        bib.read_text()
+        + "\n@misc{kaplan2020other,\n  title = {Another Kaplan Paper},\n  author = {Kaplan, Jared and McCandlish, Sam},\n"
+        "  year = {2020}\n}\n"
+    )
+    server.edit("concepts/A.md", "---\nkind: concept\n---\n# A\n\nAbout A, see [[B]].\n")  # the bib read again
+    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020other].\n")
+    assert "papers/kaplan/index.html" in written  # cites kaplan2020scaling, now "2020a" or "2020b"
+    assert "2020b" in server.html("papers/kaplan/index.html") + server.html("concepts/x/index.html")
+
+
+def test_a_new_paper_note_links_the_references_of_the_notes_citing_its_work(server):
+    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@hoffmann2022training].\n")
+    written = server.edit(
+        "papers/Hoffmann.md",
+        "---\ntitle: Chinchilla paper\nkind: paper\ncite: hoffmann2022training\nyear: 2022\n---\n# Chinchilla paper\n\nText.\n",
+    )
+    assert "concepts/x/index.html" in written
+    assert "../../papers/hoffmann/" in server.html("concepts/x/index.html")
+
+
+def test_an_embedded_notes_new_text_shows_where_it_is_embedded(server):
+    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nEmbedding:\n\n![[B]]\n")
+    written = server.edit("concepts/B.md", "---\nkind: concept\n---\n# B\n\nAbout B, rewritten. See [[A]].\n")
+    assert "concepts/x/index.html" in written
+    assert "rewritten" in server.html("concepts/x/index.html")
+
+
+def test_a_link_between_two_neighbours_shows_in_the_local_graph_of_a_note_beside_them(server):
+    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X, see [[A]].\n")  # A: neighbours B, X
+    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X, see [[A]] and [[B]].\n")
+    assert "concepts/a/index.html" in written  # its graph draws X -> B now
+
+
+def test_a_retitled_note_is_renamed_in_the_cited_in_list_of_the_paper_it_cites(server):
+    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020scaling].\n")
+    written = server.edit("concepts/X.md", "---\nkind: concept\ntitle: Ex\n---\n# X\n\nAbout X [@kaplan2020scaling].\n")
+    assert "papers/kaplan/index.html" in written
+    assert ">Ex</a>" in server.html("papers/kaplan/index.html")
+
+
+def test_a_note_that_takes_another_notes_url_sends_its_linkers_to_the_moved_page(server):
+    server.edit("concepts/Foo Bar.md", "---\nkind: concept\n---\n# Foo Bar\n\nText.\n")
+    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nSee [[Foo Bar]].\n")
+    assert 'href="../foo-bar/"' in server.article("concepts/x/index.html")
+    written = server.edit("concepts/FOO_BAR.md", "---\nkind: concept\n---\n# Other\n\nText.\n")  # sorts first
+    assert "concepts/x/index.html" in written
+    assert 'href="../foo-bar/"' not in server.article("concepts/x/index.html")

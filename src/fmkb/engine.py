@@ -22,6 +22,7 @@ from .incremental import Carry
 from .load import NoteFiles, Parsed, Vault
 from .replay import NoReplay, Replay
 from .resolve import Index, build_index
+from .sources import Sources
 
 
 @dataclass(slots=True)
@@ -40,14 +41,16 @@ def analyze(
     notes_memo: dict[str, Parsed] | None = None,
     bib_memo: dict[str, Bibliography] | None = None,
     carry: Carry | None = None,
+    found: Sources | None = None,
 ) -> Analysis:
     """Load and check everything, keeping every note.
 
     The memos and the carry, kept by a long-lived caller (the plugin under `mkdocs serve`),
     reuse the parse of unchanged notes and of an unchanged bibliography, and the check
-    results that nothing since has changed (`incremental`)."""
+    results that nothing since has changed (`incremental`); `found`: the vault's files as
+    MkDocs listed them for this build (else listed here the same way)."""
     with _gc_paused():
-        files = NoteFiles.find(settings, memo=notes_memo)  # sources
+        files = NoteFiles.find(settings, memo=notes_memo, found=found)  # sources
         bib_source = _bib_source(settings, bib_memo)
         bib_source.aside()
         vault = files.vault()  # load

@@ -6,8 +6,9 @@ files that the search box fetches only as a query needs them (fmkb.js):
 
 - `manifest.json`: the first term of each term shard, and how many pages each
   page-list file holds;
-- `t<i>.json`: a sorted run of terms, each with its best pages and their scores
-  (BM25, title and alias words weighted up), page numbers delta-encoded;
+- `t<i>.json`: a sorted run of terms (in JavaScript's string order), each with its best
+  pages and their scores (BM25, title and alias words weighted up), page numbers
+  delta-encoded; a list cut to its best pages starts with minus the number left out;
 - `d<i>.json`: page number -> [url, title, opening text].
 
 Exact titles and aliases are terms of their own (`=` then the title's words), so a
@@ -43,10 +44,38 @@ SNIPPET = 160  # characters of a page's opening text shown under its title
 MAX_TERM = 40  # longer letter runs (hashes, base64) are not words anyone types
 
 
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff"
+_CJK_RUNS = re.compile(f"[{_CJK}]+|[^{_CJK}]+")
+_HAS_CJK = re.compile(f"[{_CJK}]")
+
+
 def terms(text: str) -> list[str]:
-    """The search terms of `text`: fmkb.js splits a query the same way."""
+    """The search terms of `text`: fmkb.js splits a query the same way.
+
+    Chinese, Japanese and Korean runs are written without spaces between words, so they
+    become overlapping pairs of characters (机器学习: 机器 器学 学习), as search engines
+    index them; a query then matches any word inside a run."""
     folded = _MARKS.sub("", unicodedata.normalize("NFKD", text.lower()))
-    return [t for t in _TERM.findall(folded) if len(t) <= MAX_TERM]
+    out: list[str] = []
+    for run in _TERM.findall(folded):
+        parts = _CJK_RUNS.findall(run) if _HAS_CJK.search(run) else [run]
+        for part in parts:
+            if _HAS_CJK.match(part):
+                out += [part[i : i + 2] for i in range(len(part) - 1)] or [part]
+            elif len(part) <= MAX_TERM // 2 or _units(part) <= MAX_TERM:
+                out.append(part)
+    return out
+
+
+def _units(text: str) -> int:
+    """Length in UTF-16 code units, as JavaScript counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _order(term: str) -> bytes:
+    """Sort key of a term in JavaScript's string order (UTF-16 code units), which the
+    search box bisects the shards' first terms by."""
+    return term.encode("utf-16-be")
 
 
 def phrase(text: str) -> str:
@@ -106,17 +135,18 @@ class IndexWriter:
         n = len(self.pages)
         average = sum(self.lengths) / n if n else 1.0
         rows: list[tuple[str, list[int]]] = []
-        for term in sorted(self.postings):
-            flat = self.postings[term]
+        for term, flat in self.postings.items():
             pairs = [(int(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
             idf = math.log(1 + (n - len(pairs) + 0.5) / (len(pairs) + 0.5))
             scored = [(page, _bm25(w, self.lengths[page] / average) * idf) for page, w in pairs]
-            if len(scored) > MAX_POSTINGS:
-                scored = sorted(scored, key=lambda p: -p[1])[:MAX_POSTINGS]
-            rows.append((term, _encode(sorted(scored))))
-        for name in sorted(self.phrases):
-            rows.append((name, _encode([(page, 1000.0) for page in sorted(set(self.phrases[name]))])))
-        rows.sort(key=lambda r: r[0])
+            if len(scored) > MAX_POSTINGS:  # the list starts with minus the number of pages left out
+                best = sorted(scored, key=lambda p: -p[1])[:MAX_POSTINGS]
+                rows.append((term, [-(len(scored) - MAX_POSTINGS), *_encode(sorted(best))]))
+            else:
+                rows.append((term, _encode(sorted(scored))))
+        for name, pages in self.phrases.items():
+            rows.append((name, _encode([(page, 1000.0) for page in sorted(set(pages))])))
+        rows.sort(key=lambda r: _order(r[0]))
         shards: list[dict] = []
         firsts: list[str] = []
         size = SHARD_BYTES

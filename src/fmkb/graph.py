@@ -115,13 +115,14 @@ GLOBAL_LIMIT = 400  # notes drawn on the Graph page: the most linked, so a large
 LOCAL_LIMIT = 60  # neighbours drawn in a note's local graph
 
 
-def adjacency(graph: Graph) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """(outgoing, incoming) note links, each note to the set of notes it links to / from."""
-    out: dict[str, set[str]] = {n["id"]: set() for n in graph.notes}
-    inc: dict[str, set[str]] = {n["id"]: set() for n in graph.notes}
-    for e in graph.links:
-        out[e["source"]].add(e["target"])
-        inc[e["target"]].add(e["source"])
+def adjacency(edges: Mapping[str, Edges]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(outgoing, incoming) note links: each note (a key of `edges`, its `note_edges`) to the
+    set of notes it links to / from, by any kind of link."""
+    out: dict[str, set[str]] = {path: {target for target, _ in e.links} for path, e in edges.items()}
+    inc: dict[str, set[str]] = {path: set() for path in edges}
+    for path, targets in out.items():
+        for target in targets:
+            inc[target].add(path)
     return out, inc
 
 

@@ -406,12 +406,17 @@ class NoteFiles:
                 del memo[gone]
 
     @staticmethod
-    def find(settings: Settings, digests: bool = False, memo: dict[str, Parsed] | None = None) -> NoteFiles:
+    def find(
+        settings: Settings, digests: bool = False, memo: dict[str, Parsed] | None = None, found: Sources | None = None
+    ) -> NoteFiles:
+        """The vault's notes; `found`: its files as the caller (the plugin, from MkDocs) has
+        them sorted already, else found here by MkDocs' own walk."""
         from .sources import find_sources
 
         prefix = settings.shown(settings.docs_dir).rstrip("/") + "/"
         prefix = "" if prefix == "./" else prefix
-        found = find_sources(settings.docs_dir, settings.exclude_docs, settings.allow_files)
+        if found is None:
+            found = find_sources(settings.docs_dir, settings.exclude_docs, settings.allow_files)
         return NoteFiles(settings.docs_dir, prefix, found, settings.markdown.math, digests, memo)
 
     def read(self, rel: str) -> bytes:

@@ -36,10 +36,11 @@ from .bibliography import Bibliography
 from .config import ConfigError, FmkbConfig, MarkdownSetup, Settings, settings_from
 from .dates import last_updated
 from .diagnostics import Diagnostic, Severity, diag, one_line, printable
+from .dirty import outdated
 from .engine import Analysis, analyze
 from .fsutil import write_atomic
 from .fulltext import IndexWriter, plain_text
-from .graph import Edges, adjacency, local_graph, note_edges, note_graph, site_graph
+from .graph import Edges, adjacency, local_graph, note_edges, site_graph
 from .htmlspace import squeeze
 from .incremental import Carry
 from .load import Parsed
@@ -57,12 +58,14 @@ from .render import (
 )
 from .sanitize import Policy
 from .schema import theme_meta
+from .sources import classify, published
 
 log = logging.getLogger("mkdocs.plugins.fmkb")
 
 NOT_PUBLISHED = "This note is not published: it is too large or too complex to render (see `fmkb check`)."
 ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
 SHARDS_DIR = ("search", "fmkb")  # a large site's sharded search index (fulltext.py)
+SEARCH_MARKER = '<meta name="fmkb:search" content="sharded">'  # fmkb.js answers the search box from it
 GRAPH_FILE = "graph.json"  # the Graph page's data, beside the site's pages
 KIND_ORDER = ["papers", "models", "concepts", "resources"]
 
@@ -165,6 +168,7 @@ class Build:
     links_in: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes that link to it
     graphs: dict[str, Callable[[], str]] = field(default_factory=dict)  # per page: its local graph (JSON)
     titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # published note path -> (title, kind)
+    edges: dict[str, Edges] = field(default_factory=dict)  # note path -> its resolved links and cited keys
 
     @staticmethod
     def of(analysis: Analysis, carry: Carry | None = None, last: Build | None = None) -> Build:
@@ -185,7 +189,7 @@ class Build:
 
         made = {n.path: carry.derive(n, make) if carry is not None else make(n) for n in analysis.vault.notes}
         edges = {path: m[0] for path, m in made.items()}
-        links_out, links_in = adjacency(note_graph(analysis, lambda n: edges[n.path]))
+        links_out, links_in = adjacency(edges)
         unpublished = {path for path, m in made.items() if m[1]}
         return Build(
             analysis,
@@ -197,6 +201,7 @@ class Build:
             links_out=links_out,
             links_in=links_in,
             titles={path: (n.title, n.kind) for path, n in notes.items() if path not in unpublished},
+            edges=edges,
         )
 
     def blocks_of(self, src: str) -> list[str]:
@@ -274,7 +279,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """One engine pass, then the site's file list: what fmkb checked, at slug URLs, with its
         assets and generated pages."""
-        build = self.build = self._run_engine()
+        build = self.build = self._run_engine(files)
         self._search_entries, self._fulltext = None, None
         mode = self.config.search_index
         if mode == "sharded" or (mode == "auto" and len(build.notes) > self.config.sharded_search_above):
@@ -296,29 +301,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         return files
 
     def _outdate(self, build: Build, last: Build, files: Files) -> None:
-        """In a dirty rebuild MkDocs renders again only the notes whose file is newer than
-        their page. An edit can change other pages too: the notes checked again (a link
-        of theirs may resolve differently now), those whose Linked-from, local graph or
-        Cited-in changed, and the neighbours of a note whose title or kind changed. Their
-        pages are marked out of date."""
-        stale = set(self._carry.fresh)
-        for path in build.notes:
-            if (
-                build.backlinks.get(path) != last.backlinks.get(path)
-                or build.links_out.get(path) != last.links_out.get(path)
-                or build.links_in.get(path) != last.links_in.get(path)
-            ):
-                stale.add(path)
-        for path in self._carry.fresh:
-            if build.titles.get(path) != last.titles.get(path):
-                stale |= build.links_in.get(path, set()) | build.links_out.get(path, set())
-                stale |= last.links_in.get(path, set()) | last.links_out.get(path, set())
-        cited, was = build.analysis.report.cited, last.analysis.report.cited
-        stale.update(
-            build.paper_notes[key]
-            for key in cited.keys() | was.keys()
-            if cited.get(key) != was.get(key) and key in build.paper_notes
-        )
+        """Mark out of date the pages of the notes an edit changed beyond their own file
+        (`dirty.outdated`): a dirty rebuild then renders them again."""
+        stale = outdated(build, last, self._carry.fresh)
         for f in files.documentation_pages():
             if f.src_uri in stale and os.path.isfile(f.abs_dest_path):
                 os.utime(f.abs_dest_path, (0, 0))  # older than its note: rendered again
@@ -329,9 +314,12 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         data = json.dumps(graph, ensure_ascii=False, separators=(",", ":"))
         files.append(File.generated(config, GRAPH_FILE, content=data))
 
-    def _run_engine(self) -> Build:
-        """Load and check everything once; log the diagnostics; start this build's state."""
-        analysis = analyze(self.settings, self._notes_memo, self._bib_memo, self._carry)
+    def _run_engine(self, files: Files) -> Build:
+        """Load and check everything once (the notes MkDocs found in docs_dir: the files it
+        will publish, not another listing); log the diagnostics; start this build's state."""
+        settings = self.settings
+        found = classify(published(files, settings.docs_dir), settings.docs_dir, settings.allow_files)
+        analysis = analyze(settings, self._notes_memo, self._bib_memo, self._carry, found)
         for d in analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
         return Build.of(analysis, self._carry, self._last)
@@ -354,7 +342,11 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             if files.get_file_from_path(src_uri) is None:
                 page = GeneratedPage.generated(config, src_uri, content=text)
                 assert isinstance(page, GeneratedPage)  # File.generated makes an instance of its class
-                if self.dirty:
+                if self.dirty and "<!-- material/tags" in text and src_uri in self._last_pages:
+                    # Material's tags plugin lists only the pages a build renders: rendered in a
+                    # dirty rebuild, the tags page would lose the rest. A full build refreshes it.
+                    page.unchanged = True
+                elif self.dirty:
                     made = (text, pages.page_reads(text, build.analysis, published))
                     page.unchanged = self._last_pages.get(src_uri) == made
                     self._last_pages[src_uri] = made
@@ -580,13 +572,20 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         """A large section's navigation as a window around this page (navigation.py); in a
         large vault, the page's search entries moved into the sharded index as soon as the
         search plugin makes them, so the full text of every page is never held at once."""
-        if self._fulltext is not None and self._search_entries:
+        if self._fulltext is not None and self._search_entries is not None:
             self._index_page(page, self._search_entries)
         if self.config.nav_limit > 0:
             trimmed = windowed(nav, self.config.nav_limit, self.config.nav_radius)
             if trimmed is not None:
                 context["nav"] = trimmed
         return context
+
+    def on_post_template(self, output_content: str, *, template_name: str, config: MkDocsConfig) -> str:
+        """The theme's own pages (404.html) get the marker that makes fmkb.js answer the
+        search box, as every page does in a large site."""
+        if self._fulltext is not None and template_name.endswith(".html"):
+            return output_content.replace("</head>", SEARCH_MARKER + "</head>", 1)
+        return output_content
 
     def on_template_context(
         self, context: TemplateContext, *, template_name: str, config: MkDocsConfig
@@ -602,6 +601,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     def _index_page(self, page: Page, entries: list) -> None:
         assert self._fulltext is not None and self.build is not None
+        search = page.meta.get("search")
+        if isinstance(search, dict) and search.get("exclude"):
+            entries.clear()
+            return  # left out of search, as the search plugin leaves it out
         note = self.build.notes.get(page.file.src_uri)
         names: tuple[str, ...] = ()
         if note is not None:
@@ -630,7 +633,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             return output
         note = build.notes.get(page.file.src_uri)
         if self._fulltext is not None:  # fmkb.js answers the search box from the shards
-            output = output.replace("</head>", '<meta name="fmkb:search" content="sharded"></head>', 1)
+            output = output.replace("</head>", SEARCH_MARKER + "</head>", 1)
         description = note.meta.get("description") if note is not None else None
         if isinstance(description, str) and description.strip():  # what a link preview shows of this note
             meta = f'<meta name="fmkb:description" content="{html.escape(" ".join(description.split()))}">'

@@ -52,6 +52,19 @@ def mkdocs_files(docs_dir: str, exclude_docs: Any = None) -> list[Any]:
     return [f for f in get_files(config) if f.inclusion.is_included() or f.inclusion.is_in_serve()]  # type: ignore[arg-type]
 
 
+def published(files: Iterable[Any], docs_dir: str) -> list[Any]:
+    """Of MkDocs' files (the plugin's `on_files` gets them), those it took from `docs_dir`
+    and will publish: what `mkdocs_files` finds, without walking the folder again."""
+    root = os.path.abspath(docs_dir)
+    return [
+        f
+        for f in files
+        if f.src_dir is not None
+        and os.path.abspath(f.src_dir) == root
+        and (f.inclusion.is_included() or f.inclusion.is_in_serve())
+    ]
+
+
 def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root + os.sep)
 

@@ -324,9 +324,20 @@
   // Material's search box, answered from small index files fetched as a query needs them.
   // Results are drawn in a list of our own (Material's is hidden), from text only.
   var MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
-  function searchTerms(text) {  // as fulltext.terms splits a page
-    var folded = text.toLowerCase().normalize("NFKD").replace(MARKS, "");
-    return (folded.match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length <= 40; });
+  var CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u{20000}-\u{3ffff}";
+  var CJK_RUNS = new RegExp("[" + CJK + "]+|[^" + CJK + "]+", "gu"), IS_CJK = new RegExp("^[" + CJK + "]", "u");
+  function searchTerms(text) {  // as fulltext.terms splits a page: CJK runs into pairs of characters
+    var folded = text.toLowerCase().normalize("NFKD").replace(MARKS, ""), out = [];
+    (folded.match(/[\p{L}\p{N}]+/gu) || []).forEach(function (run) {
+      (run.match(CJK_RUNS) || []).forEach(function (part) {
+        if (IS_CJK.test(part)) {
+          var chars = Array.from(part);
+          if (chars.length === 1) out.push(part);
+          for (var i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
+        } else if (part.length <= 40) out.push(part);
+      });
+    });
+    return out;
   }
   function shardedSearch() {
     var marker = document.querySelector('meta[name="fmkb:search"]');
@@ -379,8 +390,9 @@
           Object.keys(shard).forEach(function (key) {
             var exact = key === term;
             if (!exact && !(prefix && key.lastIndexOf(term, 0) === 0)) return;
-            var list = shard[key], page = 0, weight = exact ? 1 : 0.5;
-            for (var j = 0; j < list.length; j += 2) {
+            var list = shard[key], page = 0, weight = exact ? 1 : 0.5, j = 0;
+            if (list[0] < 0) { found.more = true; j = 1; }  // its best pages only: more have the word
+            for (; j < list.length; j += 2) {
               page += list[j];
               var score = list[j + 1] * weight;
               if (!(found[page] >= score)) found[page] = score;
@@ -390,11 +402,15 @@
         return found;
       });
     }
+    var answered = "";  // the query the list shows the answer to
     function search(text) {
       var terms = searchTerms(text), mine = ++serial;
-      if (!terms.length) { list.textContent = ""; meta.textContent = "Type to start searching"; return; }
+      if (!terms.length) {
+        list.textContent = ""; meta.textContent = "Type to start searching"; answered = text;
+        return Promise.resolve();
+      }
       var start = manifest ? Promise.resolve(manifest) : json("manifest.json");
-      start.then(function (m) {
+      return start.then(function (m) {
         manifest = m;
         // a word of three letters or more may be the start of a longer one; a shorter one
         // only matches itself (a prefix that short would read many shards)
@@ -404,8 +420,10 @@
         return Promise.all(asks);
       }).then(function (found) {
         if (mine !== serial) return null;
-        var titles = found.pop(), total = {}, matched = {};
+        var titles = found.pop(), total = {}, matched = {}, more = false;
         found.forEach(function (pages) {
+          more = more || !!pages.more;
+          delete pages.more;
           Object.keys(pages).forEach(function (p) {
             total[p] = (total[p] || 0) + pages[p];
             matched[p] = (matched[p] || 0) + 1;
@@ -420,21 +438,23 @@
         var ranked = Object.keys(total);
         ranked.forEach(function (p) { total[p] += 1e5 * matched[p]; });
         ranked.sort(function (a, b) { return total[b] - total[a] || a - b; });
-        return show(ranked, total, 0, mine);
+        return show(ranked, total, 0, mine, more);
       }).catch(function () {
         if (mine === serial) meta.textContent = "Search is unavailable: its index could not be loaded.";
       });
     }
     // ten results at a time (each needs its page-list file), then a button for ten more
-    function show(ranked, total, from, mine) {
+    function show(ranked, total, from, mine, more) {
       var shown = ranked.slice(from, from + 10);
       return Promise.all(shown.map(function (p) {
         return json("d" + Math.floor(p / manifest.per_file) + ".json").then(function (f) { return f[p % manifest.per_file]; });
       })).then(function (rows) {
         if (mine !== serial) return;
         if (from === 0) {  // the new answer replaces the last one at once, when it is complete
+          answered = query.value;
           list.textContent = "";
           meta.textContent = ranked.length === 0 ? "No matching notes"
+            : more ? "More than " + ranked.length + " matching notes (the best shown)"
             : ranked.length === 1 ? "1 matching note" : ranked.length + " matching notes";
         }
         var more = list.querySelector(".fmkb-search-more");
@@ -468,7 +488,10 @@
           button.type = "button";
           button.className = "md-button";
           button.textContent = "Show " + Math.min(10, ranked.length - from - 10) + " more";
-          button.addEventListener("click", function () { show(ranked, total, from + 10, mine); });
+          button.addEventListener("click", function () {
+            button.disabled = true;  // once: a second click while the next ten load adds nothing
+            show(ranked, total, from + 10, mine, more);
+          });
           li.appendChild(button);
           list.appendChild(li);
         }
@@ -484,12 +507,17 @@
     window.addEventListener("keydown", function (e) {
       var open = document.getElementById("__search");
       if (!open || !open.checked || ["ArrowDown", "ArrowUp", "Enter"].indexOf(e.key) < 0) return;
-      var links = [query].concat(Array.prototype.slice.call(list.querySelectorAll("a[href]")));
+      var links = [query].concat(Array.prototype.slice.call(list.querySelectorAll("a[href], .fmkb-search-more button")));
       var at = links.indexOf(document.activeElement);
       if (e.key === "Enter") {
         if (at !== 0) return;  // on a result, Enter follows it
         e.preventDefault(); e.stopPropagation();
-        if (links.length > 1) links[1].click();
+        var open = function () {
+          var first = list.querySelector("a[href]");
+          if (first) first.click();
+        };
+        if (answered === query.value) open();
+        else { clearTimeout(typing); search(query.value).then(open); }  // the list still shows an older query's answer
         return;
       }
       e.preventDefault(); e.stopPropagation();

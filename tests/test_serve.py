@@ -127,9 +127,8 @@ def test_a_generated_index_is_rendered_again_only_when_what_it_lists_changes(ser
 def test_a_new_citation_that_makes_two_works_share_a_label_relabels_every_page_citing_them(server):
     bib = server.root / "references.bib"
     bib.write_text(
-        bib.read_text()
-        + "\n@misc{kaplan2020other,\n  title = {Another Kaplan Paper},\n  author = {Kaplan, Jared and McCandlish, Sam},\n"
-        "  year = {2020}\n}\n"
+        bib.read_text() + "\n@misc{kaplan2020other,\n  title = {Another Kaplan Paper},\n"
+        "  author = {Kaplan, Jared and McCandlish, Sam},\n  year = {2020}\n}\n"
     )
     server.edit("concepts/A.md", "---\nkind: concept\n---\n# A\n\nAbout A, see [[B]].\n")  # the bib read again
     written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020other].\n")
@@ -141,7 +140,8 @@ def test_a_new_paper_note_links_the_references_of_the_notes_citing_its_work(serv
     server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@hoffmann2022training].\n")
     written = server.edit(
         "papers/Hoffmann.md",
-        "---\ntitle: Chinchilla paper\nkind: paper\ncite: hoffmann2022training\nyear: 2022\n---\n# Chinchilla paper\n\nText.\n",
+        "---\ntitle: Chinchilla paper\nkind: paper\ncite: hoffmann2022training\nyear: 2022\n---\n"
+        "# Chinchilla paper\n\nText.\n",
     )
     assert "concepts/x/index.html" in written
     assert "../../papers/hoffmann/" in server.html("concepts/x/index.html")

@@ -365,6 +365,7 @@ class Parsed:
     shown: str
     note: Note
     diagnostics: list[Diagnostic]
+    stamp: tuple[int, int, int] = (0, 0, 0)  # the file's (mtime_ns, size, inode) when it was read
 
 
 def digest_bytes(raw: bytes) -> str:
@@ -401,6 +402,7 @@ class NoteFiles:
         self.unreadable: dict[str, Diagnostic] = {}
         self.parsed: dict[str, Parsed] = {}
         self._raws: dict[str, bytes] = {}  # read ahead, not parsed yet
+        self._stamps: dict[str, tuple[int, int, int]] = {}  # with a memo: each file's stamp when read
         if memo is not None:
             for gone in set(memo) - set(self.paths):
                 del memo[gone]
@@ -424,6 +426,9 @@ class NoteFiles:
         if raw is None:
             try:
                 with open(os.path.join(self.root, rel), "rb") as fh:
+                    if self.memo is not None:
+                        st = os.fstat(fh.fileno())
+                        self._stamps[rel] = (st.st_mtime_ns, st.st_size, st.st_ino)
                     raw = fh.read()
             except OSError as e:
                 raw = b""
@@ -442,19 +447,37 @@ class NoteFiles:
         hit = self.parsed.get(rel)
         if hit is not None:
             return hit
-        raw = self.read(rel)
-        self._raws.pop(rel, None)  # its text lives on in the note
         shown = self.prefix + rel
         old = self.memo.get(rel) if self.memo is not None else None
+        if old is not None and old.shown == shown and rel not in self._raws and self._same_file(rel, old):
+            self.digests[rel] = old.digest  # untouched since it was read: not read again (`mkdocs serve`)
+            self.parsed[rel] = old
+            return old
+        raw = self.read(rel)
+        self._raws.pop(rel, None)  # its text lives on in the note
         if old is not None and old.digest == self.digests[rel] and old.shown == shown:
-            hit = old
+            hit = old  # the same bytes (touched, or written back): the same note
+            stamp = self._stamps.get(rel)
+            if self.memo is not None and stamp is not None and stamp != old.stamp:
+                hit = self.memo[rel] = dataclasses.replace(old, stamp=stamp)
         else:
             note, diags = load_note(rel, raw, shown, self.math)
-            hit = Parsed(self.digests.get(rel, ""), shown, note, diags)
+            hit = Parsed(self.digests.get(rel, ""), shown, note, diags, self._stamps.get(rel, (0, 0, 0)))
             if self.memo is not None:
                 self.memo[rel] = hit
         self.parsed[rel] = hit
         return hit
+
+    def _same_file(self, rel: str, old: Parsed) -> bool:
+        """Whether the file still has the modification time, size and inode it had when
+        `old` was read from it (MkDocs' own dirty rebuilds trust modification times too)."""
+        if old.stamp == (0, 0, 0):
+            return False
+        try:
+            st = os.stat(os.path.join(self.root, rel))
+        except OSError:
+            return False
+        return (st.st_mtime_ns, st.st_size, st.st_ino) == old.stamp
 
     def load(self, paths: list[str]) -> tuple[list[Note], list[Diagnostic]]:
         """These notes, parsed, and what was found while loading them."""

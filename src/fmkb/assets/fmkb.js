@@ -438,20 +438,21 @@
         var ranked = Object.keys(total);
         ranked.forEach(function (p) { total[p] += 1e5 * matched[p]; });
         ranked.sort(function (a, b) { return total[b] - total[a] || a - b; });
-        return show(ranked, total, 0, mine, more);
+        return show(ranked, total, 0, mine, more, text);
       }).catch(function () {
         if (mine === serial) meta.textContent = "Search is unavailable: its index could not be loaded.";
       });
     }
     // ten results at a time (each needs its page-list file), then a button for ten more
-    function show(ranked, total, from, mine, more) {
+    function show(ranked, total, from, mine, more, text) {
       var shown = ranked.slice(from, from + 10);
       return Promise.all(shown.map(function (p) {
         return json("d" + Math.floor(p / manifest.per_file) + ".json").then(function (f) { return f[p % manifest.per_file]; });
       })).then(function (rows) {
         if (mine !== serial) return;
         if (from === 0) {  // the new answer replaces the last one at once, when it is complete
-          answered = query.value;
+          answered = text;
+          box.setAttribute("data-fmkb-answered", answered);  // which query the list answers
           list.textContent = "";
           meta.textContent = ranked.length === 0 ? "No matching notes"
             : more ? "More than " + ranked.length + " matching notes (the best shown)"
@@ -490,7 +491,7 @@
           button.textContent = "Show " + Math.min(10, ranked.length - from - 10) + " more";
           button.addEventListener("click", function () {
             button.disabled = true;  // once: a second click while the next ten load adds nothing
-            show(ranked, total, from + 10, mine, more);
+            show(ranked, total, from + 10, mine, more, text);
           });
           li.appendChild(button);
           list.appendChild(li);

@@ -25,11 +25,18 @@ plugins:
       last_updated: false
 """
 
+
+def concept(heading: str, body: str, **front: str) -> str:
+    """A concept note's text: front matter (kind, and any `front` keys), its heading, its body."""
+    keys = "".join(f"{k}: {v}\n" for k, v in front.items())
+    return f"---\nkind: concept\n{keys}---\n# {heading}\n\n{body}"
+
+
 NOTES = {
     "index.md": "# Home\n\n[[A]] [[B]] [[X]]\n",
-    "concepts/A.md": "---\nkind: concept\n---\n# A\n\nAbout A, see [[B]].\n",
-    "concepts/B.md": "---\nkind: concept\n---\n# B\n\nAbout B, see [[A]].\n",
-    "concepts/X.md": "---\nkind: concept\n---\n# X\n\nAbout X.\n",
+    "concepts/A.md": concept("A", "About A, see [[B]].\n"),
+    "concepts/B.md": concept("B", "About B, see [[A]].\n"),
+    "concepts/X.md": concept("X", "About X.\n"),
     "papers/Kaplan.md": (
         "---\ntitle: Scaling Laws for Neural Language Models\nkind: paper\ncite: kaplan2020scaling\nyear: 2020\n"
         "---\n# Scaling Laws for Neural Language Models\n\nThe paper [@kaplan2020scaling].\n"
@@ -81,18 +88,18 @@ def server(tmp_path, caplog):
 
 def test_the_plugin_is_kept_across_rebuilds(server):
     first = server.config.plugins["fmkb"]
-    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X, edited.\n")
+    server.edit("concepts/X.md", concept("X", "About X, edited.\n"))
     assert server.config.plugins["fmkb"] is first
 
 
 def test_a_body_edit_renders_only_its_own_page(server):
-    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X, now longer.\n")
+    written = server.edit("concepts/X.md", concept("X", "About X, now longer.\n"))
     assert written == {"concepts/x/index.html"}
     assert "now longer" in server.html("concepts/x/index.html")
 
 
 def test_a_new_link_renders_the_linked_note_with_its_new_backlink(server):
-    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X; compare [[A]].\n")
+    written = server.edit("concepts/X.md", concept("X", "About X; compare [[A]].\n"))
     assert {"concepts/x/index.html", "concepts/a/index.html"} <= written
     assert "concepts/b/index.html" not in written
     a = server.html("concepts/a/index.html")
@@ -100,7 +107,7 @@ def test_a_new_link_renders_the_linked_note_with_its_new_backlink(server):
 
 
 def test_a_new_citation_renders_the_papers_note_and_the_bibliography(server):
-    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020scaling].\n")
+    written = server.edit("concepts/X.md", concept("X", "About X [@kaplan2020scaling].\n"))
     assert {"papers/kaplan/index.html", "bibliography/index.html"} <= written
     assert "concepts/b/index.html" not in written
     entry = server.html("bibliography/index.html").split('id="ref-kaplan2020scaling"')[1].split("</li>")[0]
@@ -108,18 +115,16 @@ def test_a_new_citation_renders_the_papers_note_and_the_bibliography(server):
 
 
 def test_a_new_title_renders_the_notes_that_show_it(server):
-    written = server.edit("concepts/B.md", "---\nkind: concept\ntitle: Bee\n---\n# B\n\nAbout B, see [[A]].\n")
+    written = server.edit("concepts/B.md", concept("B", "About B, see [[A]].\n", title="Bee"))
     assert "concepts/a/index.html" in written  # its Linked-from names B by title
     assert "Bee" in server.html("concepts/a/index.html")
     assert "concepts/x/index.html" not in written
 
 
 def test_a_generated_index_is_rendered_again_only_when_what_it_lists_changes(server):
-    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X, again.\n")
+    written = server.edit("concepts/X.md", concept("X", "About X, again.\n"))
     assert "concepts/index.html" not in written
-    written = server.edit(
-        "concepts/X.md", "---\nkind: concept\ndescription: The letter X.\n---\n# X\n\nAbout X, again.\n"
-    )
+    written = server.edit("concepts/X.md", concept("X", "About X, again.\n", description="The letter X."))
     assert "concepts/index.html" in written
     assert "The letter X." in server.html("concepts/index.html")
 
@@ -130,14 +135,14 @@ def test_a_new_citation_that_makes_two_works_share_a_label_relabels_every_page_c
         bib.read_text() + "\n@misc{kaplan2020other,\n  title = {Another Kaplan Paper},\n"
         "  author = {Kaplan, Jared and McCandlish, Sam},\n  year = {2020}\n}\n"
     )
-    server.edit("concepts/A.md", "---\nkind: concept\n---\n# A\n\nAbout A, see [[B]].\n")  # the bib read again
-    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020other].\n")
+    server.edit("concepts/A.md", concept("A", "About A, see [[B]].\n"))  # the bib read again
+    written = server.edit("concepts/X.md", concept("X", "About X [@kaplan2020other].\n"))
     assert "papers/kaplan/index.html" in written  # cites kaplan2020scaling, now "2020a" or "2020b"
     assert "2020b" in server.html("papers/kaplan/index.html") + server.html("concepts/x/index.html")
 
 
 def test_a_new_paper_note_links_the_references_of_the_notes_citing_its_work(server):
-    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@hoffmann2022training].\n")
+    server.edit("concepts/X.md", concept("X", "About X [@hoffmann2022training].\n"))
     written = server.edit(
         "papers/Hoffmann.md",
         "---\ntitle: Chinchilla paper\nkind: paper\ncite: hoffmann2022training\nyear: 2022\n---\n"
@@ -148,29 +153,29 @@ def test_a_new_paper_note_links_the_references_of_the_notes_citing_its_work(serv
 
 
 def test_an_embedded_notes_new_text_shows_where_it_is_embedded(server):
-    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nEmbedding:\n\n![[B]]\n")
-    written = server.edit("concepts/B.md", "---\nkind: concept\n---\n# B\n\nAbout B, rewritten. See [[A]].\n")
+    server.edit("concepts/X.md", concept("X", "Embedding:\n\n![[B]]\n"))
+    written = server.edit("concepts/B.md", concept("B", "About B, rewritten. See [[A]].\n"))
     assert "concepts/x/index.html" in written
     assert "rewritten" in server.html("concepts/x/index.html")
 
 
 def test_a_link_between_two_neighbours_shows_in_the_local_graph_of_a_note_beside_them(server):
-    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X, see [[A]].\n")  # A: neighbours B, X
-    written = server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X, see [[A]] and [[B]].\n")
+    server.edit("concepts/X.md", concept("X", "About X, see [[A]].\n"))  # A: neighbours B, X
+    written = server.edit("concepts/X.md", concept("X", "About X, see [[A]] and [[B]].\n"))
     assert "concepts/a/index.html" in written  # its graph draws X -> B now
 
 
 def test_a_retitled_note_is_renamed_in_the_cited_in_list_of_the_paper_it_cites(server):
-    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nAbout X [@kaplan2020scaling].\n")
-    written = server.edit("concepts/X.md", "---\nkind: concept\ntitle: Ex\n---\n# X\n\nAbout X [@kaplan2020scaling].\n")
+    server.edit("concepts/X.md", concept("X", "About X [@kaplan2020scaling].\n"))
+    written = server.edit("concepts/X.md", concept("X", "About X [@kaplan2020scaling].\n", title="Ex"))
     assert "papers/kaplan/index.html" in written
     assert ">Ex</a>" in server.html("papers/kaplan/index.html")
 
 
 def test_a_note_that_takes_another_notes_url_sends_its_linkers_to_the_moved_page(server):
-    server.edit("concepts/Foo Bar.md", "---\nkind: concept\n---\n# Foo Bar\n\nText.\n")
-    server.edit("concepts/X.md", "---\nkind: concept\n---\n# X\n\nSee [[Foo Bar]].\n")
+    server.edit("concepts/Foo Bar.md", concept("Foo Bar", "Text.\n"))
+    server.edit("concepts/X.md", concept("X", "See [[Foo Bar]].\n"))
     assert 'href="../foo-bar/"' in server.article("concepts/x/index.html")
-    written = server.edit("concepts/FOO_BAR.md", "---\nkind: concept\n---\n# Other\n\nText.\n")  # sorts first
+    written = server.edit("concepts/FOO_BAR.md", concept("Other", "Text.\n"))  # sorts first
     assert "concepts/x/index.html" in written
     assert 'href="../foo-bar/"' not in server.article("concepts/x/index.html")

@@ -20,6 +20,7 @@ dropped, exactly as fmkb.js splits a query.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -85,8 +86,6 @@ def phrase(text: str) -> str:
 
 def plain_text(html_text: str) -> str:
     """Text of a search entry (the search plugin keeps some markup in it)."""
-    import html
-
     return " ".join(html.unescape(_TAG.sub(" ", html_text)).split())
 
 

@@ -238,6 +238,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self._last: Build | None = None  # the last rebuild's, to tell which pages an edit changed
         self._slugs: dict[str, str] = {}  # page source -> where it is written (a pure function, kept)
         self._last_pages: dict[str, tuple[str, tuple]] = {}  # generated page -> its Markdown and reads
+        self.command = "build"
         self.dirty = False
         self._memo_key = ""  # the settings the memos above belong to
         self.build: Build | None = None  # created in on_files, once per build
@@ -319,10 +320,11 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         will publish, not another listing); log the diagnostics; start this build's state."""
         settings = self.settings
         found = classify(published(files, settings.docs_dir), settings.docs_dir, settings.allow_files)
-        analysis = analyze(settings, self._notes_memo, self._bib_memo, self._carry, found)
+        carry = self._carry if self.command == "serve" else None  # a one-off build has nothing to carry
+        analysis = analyze(settings, self._notes_memo, self._bib_memo, carry, found)
         for d in analysis.report.diagnostics:
             (log.warning if d.severity is Severity.ERROR else log.info)(one_line(d))
-        return Build.of(analysis, self._carry, self._last)
+        return Build.of(analysis, carry, self._last)
 
     def _add_assets(self, files: Files, config: MkDocsConfig) -> None:
         for asset in ASSETS:

@@ -215,6 +215,16 @@ def test_no_page_text_is_held_until_the_end_of_the_build(tmp_path):
     assert len(seen) >= len(NOTES) and max(seen) >= 2  # a page's sections, then nothing kept
 
 
+def test_auto_shards_the_index_above_the_threshold(tmp_path):
+    from conftest import build_site
+
+    notes = {f"N{i}.md": f"# N{i}\n\nText.\n" for i in range(3)}
+    auto = MKDOCS.replace("search_index: sharded", "sharded_search_above: 2")
+    site = build_site(tmp_path, notes, BIB, auto)
+    assert json.loads((site / "search" / "fmkb" / "manifest.json").read_text())["pages"] >= 3
+    assert json.loads((site / "search" / "search_index.json").read_text())["docs"] == []
+
+
 def test_a_small_site_keeps_materials_own_index(tmp_path):
     from conftest import build_site
 

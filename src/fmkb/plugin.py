@@ -301,6 +301,10 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         self._last = build
         return files
 
+    def _reuse(self) -> pages.Blocks | None:
+        """The last rebuild's generated tables, under `mkdocs serve` (a one-off build has none)."""
+        return self._blocks if self.command == "serve" else None
+
     def _outdate(self, build: Build, last: Build, files: Files) -> None:
         """Mark out of date the pages of the notes an edit changed beyond their own file
         (`dirty.outdated`): a dirty rebuild then renders them again."""
@@ -483,7 +487,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         src = page.file.src_uri
         if src in build.generated:
             return pages.fill_markers(
-                markdown, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._blocks
+                markdown, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._reuse()
             )
         note = build.notes.get(src)
         if note is None or note.path in build.too_complex:
@@ -510,7 +514,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         header = note_header(note, build.view, url_for(paper) if paper else None, cited_in)
         body, cited = page_markdown(note, ctx, build.view, stash, header)
         body = pages.fill_markers(
-            body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._blocks
+            body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._reuse()
         )
         bib_file = files.get_file_from_path("bibliography.md")
         bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
@@ -576,11 +580,14 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         search plugin makes them, so the full text of every page is never held at once."""
         if self._fulltext is not None and self._search_entries is not None:
             self._index_page(page, self._search_entries)
+        self._window_nav(context, nav)
+        return context
+
+    def _window_nav(self, context: TemplateContext, nav: Navigation) -> None:
         if self.config.nav_limit > 0:
             trimmed = windowed(nav, self.config.nav_limit, self.config.nav_radius)
             if trimmed is not None:
                 context["nav"] = trimmed
-        return context
 
     def on_post_template(self, output_content: str, *, template_name: str, config: MkDocsConfig) -> str:
         """The theme's own pages (404.html) get the marker that makes fmkb.js answer the
@@ -595,10 +602,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         """A theme page (404.html) of a large vault gets the windowed navigation too: no
         section is open on it, so each shows only its index."""
         nav = context.get("nav")
-        if self.config.nav_limit > 0 and isinstance(nav, Navigation):
-            trimmed = windowed(nav, self.config.nav_limit, self.config.nav_radius)
-            if trimmed is not None:
-                context["nav"] = trimmed
+        if isinstance(nav, Navigation):
+            self._window_nav(context, nav)
         return context
 
     def _index_page(self, page: Page, entries: list) -> None:

@@ -49,7 +49,7 @@ def mkdocs_files(docs_dir: str, exclude_docs: Any = None) -> list[Any]:
     from mkdocs.structure.files import get_files
 
     config = {"docs_dir": docs_dir, "site_dir": os.devnull, "use_directory_urls": True, "exclude_docs": exclude_docs}
-    return [f for f in get_files(config) if f.inclusion.is_included() or f.inclusion.is_in_serve()]  # type: ignore[arg-type]
+    return published(get_files(config), docs_dir)  # type: ignore[arg-type]
 
 
 def published(files: Iterable[Any], docs_dir: str) -> list[Any]:

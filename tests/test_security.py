@@ -423,3 +423,13 @@ def test_a_heading_the_renderer_fails_on_does_not_fail_the_notes_that_link_to_it
     assert "notes/index.md" not in out  # the link resolves; only the note with '<![' is reported
     site, _ = _build(root)
     assert (site / "index.html").exists()
+
+
+def test_a_cache_written_in_parts_is_sealed_as_one_text(tmp_path):
+    whole, parts = tmp_path / "whole.json", tmp_path / "parts.json"
+    cachefile.write(str(whole), '{"a":"ü",' + '"b":[1,2]}')
+    cachefile.write(str(parts), ['{"a":"ü",', '"b":[1,2]}'])
+    assert parts.read_bytes() == whole.read_bytes()
+    assert cachefile.read(str(parts)) == '{"a":"ü","b":[1,2]}'
+    parts.write_bytes(parts.read_bytes().replace(b"[1,2]", b"[1,3]"))
+    assert cachefile.read(str(parts)) is None  # an edited part breaks the seal

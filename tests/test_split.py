@@ -118,3 +118,55 @@ def test_the_core_count_honours_cpu_affinity():
         assert fork.usable_cores() == 1 and not fork.can_fork()
     finally:
         os.sched_setaffinity(0, before)
+
+
+def _lean_vault(tmp_path: Path) -> None:
+    """A generated vault plus the notes whose checks read other notes' text or their own."""
+    generate(tmp_path, 120, 80, seed=13)
+    notes = tmp_path / "notes" / "concepts"
+    target = "# Target\n\n## Custom heading {#own-id}\n\nText. ^fact\n\n## Plain part\n\nMore.\n"
+    (notes / "Target.md").write_text(target)
+    (notes / "Anchored.md").write_text(
+        "# Anchored\n\n[ok](Target.md#own-id) [bad](Target.md#custom-heading) [[Target#Plain part]]\n\n"
+        "![[Target]] ![[Target#^fact]] <script>x</script> [[target]] [@nobody2020x]\n"
+    )
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_a_lean_check_reads_texts_back_and_equals_the_serial_check(tmp_path, monkeypatch, cores):
+    _lean_vault(tmp_path)
+    settings = load_settings(str(tmp_path / "mkdocs.yml"))
+    serial = engine.analyze(settings).report
+    monkeypatch.setattr(executor, "SPLIT_NOTES", 10)
+    monkeypatch.setattr(executor, "LEAN_NOTES", 10)
+    monkeypatch.setattr(executor, "TRIM_EVERY", 7)
+    monkeypatch.setattr(fork, "usable_cores", lambda: cores)
+    reads = []
+    real = load.NoteFiles.text_again
+    monkeypatch.setattr(load.NoteFiles, "text_again", lambda self, rel: reads.append(rel) or real(self, rel))
+    lean = engine.check(settings, cache=False)
+    assert _json(lean) == _json(serial)
+    if cores == 1:  # (the other process's reads are not seen here)
+        assert len(reads) >= len(list((tmp_path / "notes").rglob("*.md"))) // 2
+    rules = {d.rule for d in lean.diagnostics if d.path == "notes/concepts/Anchored.md"}
+    assert {"md-link-anchor", "html-unsafe", "cite-unknown"} <= rules
+
+
+def test_a_note_edited_between_parsing_and_checking_is_reported_and_not_cached(tmp_path, monkeypatch):
+    _lean_vault(tmp_path)
+    settings = load_settings(str(tmp_path / "mkdocs.yml"))
+    monkeypatch.setattr(executor, "LEAN_NOTES", 10)
+    monkeypatch.setattr(fork, "usable_cores", lambda: 1)
+    edited = tmp_path / "notes" / "concepts" / "Anchored.md"
+    real = executor.build_index
+
+    def edit_then_index(*a):  # after every note is parsed, before any is checked
+        edited.write_text(edited.read_text() + "\nAn edit.\n")
+        return real(*a)
+
+    monkeypatch.setattr(executor, "build_index", edit_then_index)
+    report = engine.check(settings)
+    found = [d for d in report.diagnostics if d.path == "notes/concepts/Anchored.md"]
+    assert [(d.rule, d.message) for d in found] == [("file-unreadable", "changed while it was being checked")]
+    assert found[0].hint == "run the check again"
+    assert not list(Path(settings.cache_dir).glob("check-*.json"))  # nothing cached for unscanned bytes

@@ -106,7 +106,7 @@ def save(cache_dir: str, bib: Bibliography, digest: str) -> str:
     return text
 
 
-def store(cache: str, text: str) -> None:
+def store(cache: str, text: str | list[str]) -> None:
     """Write a sealed cache file atomically (see `cachefile`); a failure to cache is never an error."""
     folder = os.path.dirname(cache)
     cachefile.write(cache, text)
@@ -132,16 +132,20 @@ class BibSource:
         self.path, self.shown, self.cache_dir = path, shown, cache_dir
         self._memo = memo
         self._got: tuple[Bibliography, str] | None = None
-        self._json: str | None = None  # the cache's JSON of what `get` gave, once it is saved or read
+        self._cached = False  # what `get` gave is in the cache already (read from it, or saved)
         self._worker: Worker | None = None
 
-    def aside(self) -> None:
-        """Start parsing on the other core, when the file is large and not in the cache."""
-        if self._got is not None or self._worker is not None or self._memo or not self.path or not can_fork():
-            return
+    def aside(self) -> bool:
+        """Start parsing on the other core, when the file is large and not in the cache;
+        whether it started (or had)."""
+        if self._worker is not None:
+            return True
+        if self._got is not None or self._memo or not self.path or not can_fork():
+            return False
         if os.path.getsize(self.path) < PARALLEL_BIB_BYTES or is_cached(self.cache_dir, digest_of(self.path)):
-            return
+            return False
         self._worker = call_aside(_parsed_json, self.path, self.shown, self.cache_dir)
+        return True
 
     def get(self) -> tuple[Bibliography, str]:
         """(bibliography, digest of its bytes)."""
@@ -151,8 +155,9 @@ class BibSource:
 
     def save(self) -> None:
         """Put what `get` parsed in the cache (when caching), at a moment the caller chooses."""
-        if self._got is not None and self._json is None and self.cache_dir:
-            self._json = save(self.cache_dir, *self._got)
+        if self._got is not None and not self._cached and self.cache_dir:
+            save(self.cache_dir, *self._got)
+            self._cached = True
 
     def _from_worker(self) -> tuple[Bibliography, str] | None:
         if self._worker is None:
@@ -166,20 +171,21 @@ class BibSource:
         bib = from_json(text, digest)
         if bib is None:
             return None
-        self._json = text
+        self._cached = True  # the other process cached it
         return bib, digest
 
     def _lookup(self) -> tuple[Bibliography, str]:
         if not self.path:  # a bare vault without a bibliography
-            self._json = ""
+            self._cached = True
             return Bibliography(""), "none"
         with open(self.path, "rb") as fh:
             raw = fh.read()
         digest = hashlib.sha256(raw).hexdigest()
         if self._memo is not None and digest in self._memo:
-            self._json = ""  # nothing new to cache
+            self._cached = True  # nothing new to cache
             return self._memo[digest], digest
-        bib, digest, self._json = _decoded_or_parsed(raw, digest, self.shown, self.cache_dir)
+        bib, digest, text = _decoded_or_parsed(raw, digest, self.shown, self.cache_dir)
+        self._cached = text is not None
         if self._memo is not None:
             self._memo.clear()
             self._memo[digest] = bib

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
 from typing import Any
@@ -58,11 +59,17 @@ def _mac(data: bytes) -> bytes:
     return hmac.new(_key(user_cache_root()), data, hashlib.sha256).hexdigest().encode()
 
 
-def write(path: str, text: str) -> None:
-    """Seal and write a cache file atomically; failing to cache is never an error."""
-    data = text.encode("utf-8")
+def write(path: str, text: str | list[str]) -> None:
+    """Seal and write a cache file atomically; failing to cache is never an error. A large
+    cache comes as a list of parts, encoded one at a time (twice: to seal, then to write)
+    rather than joined, so writing it costs no second copy of it in memory."""
+    parts = [text] if isinstance(text, str) else text
+    mac = hmac.new(_key(user_cache_root()), digestmod=hashlib.sha256)
+    for part in parts:
+        mac.update(part.encode("utf-8"))
+    head = _SEAL + mac.hexdigest().encode() + b"\n"
     try:
-        write_atomic(path, _SEAL + _mac(data) + b"\n" + data)
+        write_atomic(path, itertools.chain([head], (part.encode("utf-8") for part in parts)))
     except OSError:
         pass
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +155,7 @@ def finish(
 
 
 def check_notes(
-    notes: list[Note], index: Index, bib: Bibliography, html: HtmlView, prefix: str, rules: RulePolicy
+    notes: Iterable[Note], index: Index, bib: Bibliography, html: HtmlView, prefix: str, rules: RulePolicy
 ) -> NotesResult:
     """The per-note rules for `notes`, against an index of the whole vault."""
     ctx, view = _page_context(index, bib, html)

@@ -73,12 +73,13 @@ def check(settings: Settings, cache: bool = True, parallel: bool = True) -> Repo
     `parallel`: let two processes share a large vault (`executor`)."""
     with _gc_paused():
         caching = cache and bool(settings.cache_dir)
-        files = NoteFiles.find(settings, digests=caching)  # sources
+        files = NoteFiles.find(settings, digests=True)  # sources (digests: for the cache, and a lean check)
         bib = _bib_source(settings)
         replay = Replay(settings, files, bib) if caching else NoReplay(files)
         plan = replay.plan()  # what the cache still answers
         known = plan.known() if plan.fresh else {}  # the index is built only for notes to check
-        job = executor.Job(files, plan.fresh, known, bib, HtmlView.of(settings), settings.rules, caching)
+        lean = len(plan.fresh) >= executor.LEAN_NOTES
+        job = executor.Job(files, plan.fresh, known, bib, HtmlView.of(settings), settings.rules, caching, lean)
         outcome = executor.run(job, parallel)  # load, index and check the rest
         replayed, replayed_found = plan.replayed()
         found = files.diagnostics() + replayed_found + outcome.found

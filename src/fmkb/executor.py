@@ -8,11 +8,12 @@ identities). Both give the same `Outcome`; `run` picks one.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from . import resultcache
+from . import heap, resultcache
 from .bibcache import BibSource
 from .bibliography import Bibliography
 from .check import HtmlView, NotesResult, check_notes
@@ -24,6 +25,8 @@ from .policy import RulePolicy
 from .resolve import build_index, md_target
 
 SPLIT_NOTES = 3000  # below this a second process costs more than it saves
+LEAN_NOTES = 3000  # from this many notes to check, texts are dropped between parsing and checking
+TRIM_EVERY = 500  # a lean check gives freed memory back to the system after this many notes
 CHUNK = 50  # notes claimed at a time by each of the two processes
 
 
@@ -38,6 +41,7 @@ class Job:
     view: HtmlView
     rules: RulePolicy
     caching: bool  # also give each checked note's cache row and identity digest
+    lean: bool = False  # drop each note's text once parsed, read it again to check it (needs digests)
 
 
 @dataclass(slots=True)
@@ -61,13 +65,16 @@ def run(job: Job, parallel: bool) -> Outcome:
 
 
 def in_process(job: Job) -> Outcome:
-    job.bib.aside()  # a large uncached bibliography is parsed on the other core meanwhile
+    if not job.bib.aside():  # a large uncached bibliography is parsed on the other core meanwhile
+        job.bib.get()  # or first: the notes then reuse the memory its parser lets go
     share = _Share()
     share.add(job, job.paths)
     bib, _ = job.bib.get()
     part = _check(job, share, bib, {})
+    rows = share.rows(job, part)
+    _release(job, share)
     job.bib.save()
-    return Outcome([part], share.found, share.digests, [share.rows(job, part)])
+    return Outcome([part], share.found, share.digests, [rows])
 
 
 @dataclass(slots=True)
@@ -80,14 +87,22 @@ class _Share:
     digests: dict[str, str] = field(default_factory=dict)
 
     def add(self, job: Job, paths: list[str], exchange: bool = False) -> None:
-        notes, found = job.files.load(paths)
-        self.notes.extend(notes)
-        self.found.extend(found)
-        if job.caching or exchange:
-            for note in notes:
-                ident = self.identities[note.path] = Identity.of(note)
-                if job.caching:
-                    self.digests[note.path] = resultcache.identity_digest(ident)
+        """Parse these notes (a lean check: a chunk at a time, each text dropped once parsed)."""
+        step = CHUNK if job.lean else max(len(paths), 1)
+        for start in range(0, len(paths), step):
+            notes, found = job.files.load(paths[start : start + step])
+            self.notes.extend(notes)
+            self.found.extend(found)
+            if job.caching or exchange:
+                for note in notes:
+                    ident = self.identities[note.path] = Identity.of(note)
+                    if job.caching:
+                        self.digests[note.path] = resultcache.identity_digest(ident)
+            if job.lean:
+                for note in notes:
+                    note.text = ""  # a third of a large vault's memory: `_texts_again` reads it back
+                if len(self.notes) % TRIM_EVERY < len(notes):
+                    heap.give_back()
 
     def rows(self, job: Job, part: NotesResult) -> str:
         """This share's cache rows, serialized in the process that made them."""
@@ -114,6 +129,10 @@ def _check(job: Job, share: _Share, bib: Bibliography, others: dict[str, Identit
     The others are stubs (their identities), except the notes a Markdown link of this share
     names with an anchor: their anchors are ids of the rendered headings, so they are parsed."""
     full = _anchored_targets(share.notes)
+    if job.lean:
+        for note in share.notes:
+            if note.path in full:
+                note.text = job.files.text_again(note.path) or ""
     stubs = [
         job.files.parse(rel).note if rel in full else ident.stub(rel)
         for known in (others, job.known)
@@ -121,7 +140,38 @@ def _check(job: Job, share: _Share, bib: Bibliography, others: dict[str, Identit
     ]
     notes = sorted(share.notes + stubs, key=lambda n: n.path)
     index = build_index(notes, job.files.attachments)
-    return check_notes(share.notes, index, bib, job.view, job.files.prefix, job.rules)
+    checking = _texts_again(job, share.notes, full) if job.lean else share.notes
+    return check_notes(checking, index, bib, job.view, job.files.prefix, job.rules)
+
+
+def _texts_again(job: Job, notes: list[Note], kept: set[str]) -> Iterator[Note]:
+    """Each note with its text read back while it is checked, and dropped again after.
+    `kept` notes keep theirs (other notes' Markdown links read their heading ids). A note
+    whose bytes changed since it was parsed is left out: `text_again` reports it."""
+    checked = 0
+    ids = job.view.heading_ids()
+    for note in notes:
+        if note.path in kept:
+            yield note
+            continue
+        text = job.files.text_again(note.path)
+        if text is None:
+            continue
+        note.text = text
+        yield note
+        note.text = ""
+        ids.forget(note.path)  # they were kept with the text
+        checked += 1
+        if checked % TRIM_EVERY == 0:
+            heap.give_back()
+
+
+def _release(job: Job, share: _Share) -> None:
+    """Free a lean check's notes before the caches are serialized, so the two peaks do not add up."""
+    if job.lean:
+        share.notes.clear()
+        job.files.forget()
+        heap.give_back()
 
 
 def _anchored_targets(notes: list[Note]) -> set[str]:
@@ -138,15 +188,17 @@ def two_processes(job: Job) -> Outcome:
     """This process parses the bibliography first while the other starts on the notes; both then
     claim chunks of notes from one counter, exchange identities, and check what they parsed."""
     counter = multiprocessing.get_context("fork").Value("i", 0)
+    job.bib.aside()
     worker = Worker(_other_process, job, counter)
     try:
-        bib, _ = job.bib.get()
         share = _Share()
         _claim_chunks(job, counter, share)
+        bib, _ = job.bib.get()
         theirs = _unpack(worker.recv())
         worker.send((_pack(share.identities), bib.path, bib.years()))
         part = _check(job, share, bib, theirs)
         rows = share.rows(job, part)
+        _release(job, share)
         job.bib.save()  # while the other process still checks
         summary, found, digests, their_rows, unreadable = worker.recv()
     finally:
@@ -176,8 +228,10 @@ def _other_process(conn: Connection, job: Job, counter: Any) -> None:
     others = _unpack(theirs)
     part = _check(job, share, Bibliography.of_years(bib_path, years), others)
     summary = (to_rows(part.diagnostics), part.links, part.citations, part.cited, part.linked)
-    unreadable = job.files.unreadable  # notes this process read and could not
-    conn.send((summary, to_rows(share.found), share.digests, share.rows(job, part), unreadable))
+    rows = share.rows(job, part)
+    _release(job, share)
+    unreadable = job.files.unreadable  # notes this process read and could not (or that changed)
+    conn.send((summary, to_rows(share.found), share.digests, rows, unreadable))
 
 
 def _pack(identities: dict[str, Identity]) -> dict[str, tuple]:

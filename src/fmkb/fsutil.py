@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 
 
 class WriteRefused(Exception):
@@ -15,12 +16,13 @@ def _temp_beside(path: str) -> str:
     return os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.fmkb-tmp")
 
 
-def _write_temp(path: str, data: bytes) -> str:
+def _write_temp(path: str, data: bytes | Iterable[bytes]) -> str:
     tmp = _temp_beside(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -63,10 +65,11 @@ def replace_file(path: str, data: bytes, expected: bytes) -> None:
         _unlink_quietly(tmp)
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes | Iterable[bytes]) -> None:
     """Write `path` atomically: a temp file beside it, created exclusively under a random
     name without following links, synced, then renamed over the target (a link planted
-    at the target is replaced, never followed)."""
+    at the target is replaced, never followed). `data` may come in chunks, so a large
+    file is never held whole in memory."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = _write_temp(path, data)
     try:

@@ -479,6 +479,26 @@ class NoteFiles:
             return False
         return (st.st_mtime_ns, st.st_size, st.st_ino) == old.stamp
 
+    def text_again(self, rel: str) -> str | None:
+        """A parsed note's text read again (a large check drops texts between parsing and
+        checking, see `executor`), or None when its bytes are not the ones parsed: then the
+        note is reported unreadable, and nothing is checked or cached for bytes never scanned."""
+        shown = self.prefix + rel
+        try:
+            with open(os.path.join(self.root, rel), "rb") as fh:
+                raw = fh.read()
+        except OSError:
+            raw = None
+        if raw is None or digest_bytes(raw) != self.digests.get(rel):
+            problem = "changed while it was being checked"
+            self.unreadable[rel] = diag(shown, 1, 1, "file-unreadable", problem, "run the check again")
+            return None
+        return normalize_text(_decode(raw, shown)[0])
+
+    def forget(self) -> None:
+        """Drop the parsed notes: a one-off check needs none of them once it is done."""
+        self.parsed.clear()
+
     def load(self, paths: list[str]) -> tuple[list[Note], list[Diagnostic]]:
         """These notes, parsed, and what was found while loading them."""
         notes, diags = [], []

@@ -37,6 +37,8 @@ class HeadingIds:
         memo = self._memo.get(note.path)
         if memo is not None and memo[0] is note.text:
             return memo[1]
+        if not note.text:  # known by its identity only (a stub, or a large check's note between parse and check)
+            return self._plain(note)
         lines = note.text.split("\n")
         sources = [_heading_source(lines, h.line) for h in note.headings]
         plain = all(_PLAIN_HEADING.fullmatch(src) for src in sources)
@@ -45,6 +47,10 @@ class HeadingIds:
             ids = self._plain(note)
         self._memo[note.path] = (note.text, ids)
         return ids
+
+    def forget(self, path: str) -> None:
+        """Drop a note's ids, and the text they were kept with (a lean check drops that text)."""
+        self._memo.pop(path, None)
 
     def _plain(self, note: Note) -> list[str]:
         from markdown.extensions.toc import unique

@@ -204,8 +204,10 @@ def save(cache_dir: str, world: World, rows: list[str]) -> None:
         "bib_years": world.bib_years,
         "files": world.files,
     }
-    text = _dumps(head)[:-1] + ',"notes":{' + ",".join(r for r in rows if r) + "}}"
-    store(cache_path(cache_dir), text)
+    parts = [_dumps(head)[:-1] + ',"notes":{']
+    for share in filter(None, rows):  # written as parts: never joined into one copy
+        parts += [share] if len(parts) == 1 else [",", share]
+    store(cache_path(cache_dir), [*parts, "}}"])
 
 
 @dataclass(slots=True)

@@ -43,12 +43,13 @@ class Here:
         return self.relative(path) or "#"
 
 
-def generated_pages(analysis: Analysis, tags: bool) -> dict[str, str]:
+def generated_pages(analysis: Analysis, tags: bool, bib_link: str = BIB_DOWNLOAD) -> dict[str, str]:
     """src_uri -> Markdown of each page fmkb generates (only where no such file exists);
-    `tags`: whether the site has a tags plugin (then a Tags page)."""
+    `tags`: whether the site has a tags plugin (then a Tags page); `bib_link`: how the
+    Bibliography's Markdown links to references.bib (MkDocs resolves the file's own name)."""
     out = {
         "bibliography.md": "# Bibliography\n\nEvery work in `references.bib`, with the notes that cite it "
-        f"([download {BIB_DOWNLOAD}]({BIB_DOWNLOAD})).\n\n<!-- fmkb:bibliography -->\n",
+        f"([download {BIB_DOWNLOAD}]({bib_link})).\n\n<!-- fmkb:bibliography -->\n",
     }
     kinds_present = {n.kind for n in analysis.vault.notes}
     for folder, (kind, title, intro) in SECTIONS.items():

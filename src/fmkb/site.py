@@ -144,8 +144,13 @@ class Tail:
 
     make: Callable[[], list[Section]]
     references: bool  # whether there will be a References block (for the table of contents)
-    backlinks: bool  # a Linked-from block, or a line to cite the note by
-    linked: bool = False  # a Linked-from block itself (some note links here)
+    linked: bool  # a Linked-from block (some note links here)
+    cite_line: bool  # a line to cite the note by (the site knows its address)
+
+    @property
+    def backlinks(self) -> bool:
+        """What the plugin's table of contents lists as "Linked from"."""
+        return self.linked or self.cite_line
 
 
 @dataclass(slots=True)
@@ -317,7 +322,7 @@ def note_markdown(
             made.append(Section("", "", citation))
         return made
 
-    build.tails[src] = Tail(make, bool(cited) and not home, bool(sources) or bool(citation), bool(sources))
+    build.tails[src] = Tail(make, bool(cited) and not home, bool(sources), bool(citation))
     return body
 
 

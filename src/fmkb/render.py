@@ -753,6 +753,12 @@ def link_context(note: Note, link: WikiLink, limit: int = 240, breaks: list[tupl
         if end - link.end > half:
             end = text.find(" ", link.end + half, end) if text.find(" ", link.end + half, end) != -1 else end
             tail = "…"
+        if head or tail:  # a cut never falls inside another link or citation: it would show raw
+            for a, b in [(x.start, x.end) for x in note.links] + [(c.start, c.end) for c in note.citations]:
+                if a < start < b:
+                    start = a
+                if a < end < b:
+                    end = b
     sentence = text[start:end]
     plain = _MARKUP.sub(
         lambda m: (m.group(2) or m.group(1) or "") if m.group(0).startswith(("[[", "![[")) else "", sentence

@@ -169,7 +169,8 @@ def bibliography_html(analysis: Analysis, view: BibView, url_for) -> str:
 
 def tag_counts_html(analysis: Analysis) -> str:
     """Every tag with the number of notes that carry it, most used first, each a link to its
-    section below (the tags plugin's `tag:` anchors)."""
+    section below (the tags plugin's `tag:` anchors, made from the name as the theme gets it:
+    escaped)."""
     counts: dict[str, int] = {}
     for note in analysis.vault.notes:
         for tag in dict.fromkeys(note.tags):
@@ -177,10 +178,28 @@ def tag_counts_html(analysis: Analysis) -> str:
     if not counts:
         return ""
     items = "".join(
-        f'<li><a href="#tag:{esc(slug_tag(tag))}">{esc(tag)}</a> <span class="fmkb-count">{n}</span></li>'
+        f'<li><a href="#tag:{esc(slug_tag(esc(tag)))}">{esc(tag)}</a> <span class="fmkb-count">{n}</span></li>'
         for tag, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
     )
     return f'<ul class="fmkb-tag-counts">{items}</ul>\n'
+
+
+TAGS_LISTING = "<!-- material/tags -->"  # where Material's tags plugin lists the notes of each tag
+
+
+def tag_listing(pages: list[tuple[str, str, list[str]]], url_for: Callable[[str], str]) -> list[tuple[str, str, str]]:
+    """(tag, its anchor, the list of its pages) for every tag, by name, each list by title, as
+    Material's tags plugin lists them; `pages`: (source, title, tags) of each page, title and
+    tags as the theme shows them (escaped). For a renderer whose own listing does not scale."""
+    by_tag: dict[str, list[tuple[str, str]]] = {}
+    for src, title, tags in pages:
+        for tag in dict.fromkeys(tags):
+            by_tag.setdefault(tag, []).append((title, src))
+    out = []
+    for tag in sorted(by_tag):
+        items = "".join(f'<li><a href="{esc(url_for(src))}">{title}</a></li>' for title, src in sorted(by_tag[tag]))
+        out.append((tag, "tag:" + slug_tag(tag), f"<ul>{items}</ul>\n"))
+    return out
 
 
 def slug_tag(tag: str) -> str:

@@ -30,16 +30,29 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .config import Settings, load_project
 from .diagnostics import Severity, one_line, printable
+from .pages import slug_tag
 from .publish import HeadingIds
 from .sanitize import Policy
 from .site import ASSETS, Build
-from .stage import Layout, SiteInfo, StageError, each_page, finish_page, finish_search_items, plan, rewrite, write_stage
+from .stage import (
+    Layout,
+    SiteInfo,
+    StageError,
+    each_page,
+    finish_page,
+    finish_search_items,
+    here,
+    plan,
+    rewrite,
+    write_stage,
+)
 
 STAGE_DIR = ".fmkb-zensical"  # fmkb's own: the staged docs, the generated config, Zensical's output and cache
 SITE_DIR = "site-zensical"
 STAGE_MARK = "FMKB-STAGE"  # in the staging folder: fmkb made it and empties it on every build
 SITE_MARK = ".fmkb-zensical-site"  # in the published site: fmkb wrote it and may replace it
 INSTALL_HINT = "pip install 'fmkb[zensical]'"
+TAGS_PAGE = "tags.md"
 SEARCH_FILE = "search.json"  # Zensical's search index, at the site's root
 SEARCH_INHERITED = ("level", "path", "tags")  # what an alias entry copies from its page's entry
 # Zensical's own progress lines: the rest of what it says is passed on
@@ -240,6 +253,7 @@ def finish_site(places: Places, layout: Layout, build: Build, policy: Policy, sq
         def finish(output: str, src: str = src) -> str:
             if cfg is not None:
                 output = fix_edit_link(output, mkdocs_edit_url(cfg, src if src in build.notes else None))
+            output = link_tags(output, here(layout, src).relative(TAGS_PAGE) if TAGS_PAGE in layout.generated else None)
             return finish_page(layout, build, src, output, policy, squeezed)
 
         rewrite(path, finish)
@@ -278,6 +292,24 @@ def fix_edit_link(output: str, url: str | None) -> str:
     own = "/blob/" if "/blob/" in url else "/edit/"
     output = output.replace(f'href="{written}"', f'href="{new}"', 1)
     return output.replace(f'href="{view}"', f'href="{html.escape(url.replace(own, "/raw/"))}"', 1)
+
+
+_TAG_BAR = re.compile(r'<nav class="md-tags"[^>]*>.*?</nav>', re.DOTALL)
+_TAG = re.compile(r'<span class="(md-tag[^"]*)">([^<]*)</span>')
+
+
+def link_tags(output: str, tags_url: str | None) -> str:
+    """A page's tags link to their section of the Tags page, as Material's do (Zensical links
+    them only to a listing of its own making, which fmkb's replaces)."""
+    if tags_url is None or 'class="md-tags"' not in output:
+        return output
+
+    def one(m: re.Match) -> str:
+        name = m.group(2).strip()
+        href = html.escape(f"{tags_url}#tag:{slug_tag(name)}")  # the name as printed: escaped
+        return f'<a href="{href}" class="{m.group(1)}">{name}</a>'
+
+    return _TAG_BAR.sub(lambda bar: _TAG.sub(one, bar.group()), output, count=1)
 
 
 def publish_site(places: Places) -> None:
@@ -334,6 +366,7 @@ def build_with_zensical(config_file: str, site_dir: str | None, strict: bool, sa
         generate=options.generate_pages,
         tags=tags,
         nav_config=cfg["nav"],
+        nav_limit=options.nav_limit,
     )
     fresh_stage(places)
     site = SiteInfo(cfg["site_name"], cfg["site_url"])

@@ -609,3 +609,44 @@ def test_the_generated_configuration_keeps_the_site_and_drops_the_plugin(tmp_pat
     assert "!!python/name:material.extensions.emoji.twemoji" in text
     assert "- fmkb:" not in text and "- search" in text
     assert f"fmkb.stage:\n    nonce: {build.nonce}" in text and "variant: classic" in text
+
+
+def test_a_large_vault_shows_each_section_as_its_index(tmp_path):
+    yml = YML + "      nav_limit: 3\n"
+    make_vault(tmp_path, NOTES, bib=BIB, mkdocs=yml)
+    assert zensical(tmp_path).returncode == 0
+    primary = tree(html(tmp_path / "site-zensical", ".")).css_first("nav.md-nav--primary")
+    shown = {a.attributes.get("href") for a in primary.css("a.md-nav__link")}
+    assert "./papers/" in shown and not [h for h in shown if h and h.startswith("./papers/training")]
+    assert (tmp_path / "site-zensical" / "papers" / "training-compute-optimal-large-language-models").is_dir()
+
+
+def test_the_line_to_cite_a_note_by_is_published_as_with_mkdocs(tmp_path):
+    yml = YML.replace("site_name: tiny", "site_name: tiny\nsite_url: https://example.org/kb/")
+    make_vault(tmp_path, {"index.md": "# Home\n\n[[A]]\n", "A.md": "# A\n\ntext\n"}, bib=BIB, mkdocs=yml)
+    mkdocs_site, site = both(tmp_path)
+    assert differing(mkdocs_site, site) == []
+    assert '<p class="fmkb-cite-note">Cite this note: tiny. “A.” <a href="https://example.org/kb/a/">' in html(
+        site, "a"
+    )
+
+
+def test_fmkb_scripts_run_on_the_zensical_site(tiny, page):
+    """One browser smoke test: fmkb.js draws a note's local graph and previews a linked note on
+    Zensical's theme too."""
+    from conftest import serve
+
+    url, server = serve(tiny[1])
+    try:
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "concepts/scaling-laws/")
+        page.locator(".fmkb-graph-local svg a.fmkb-graph-node").first.wait_for(state="attached", timeout=5000)
+        assert page.locator(".fmkb-graph-local svg a.fmkb-graph-node").count() >= 3
+        page.locator("article a.fmkb-link", has_text="their results").hover()
+        popover = page.locator(".fmkb-popover")
+        popover.wait_for(state="visible", timeout=5000)
+        assert popover.locator(".fmkb-popover-title").inner_text() == "Training Compute-Optimal Large Language Models"
+        assert errors == []
+    finally:
+        server.shutdown()

@@ -241,17 +241,18 @@ def here(layout: Layout, src: str) -> pages.Here:
     Markdown names a note or file from the folder it is staged in."""
     page = layout.pages[src]
     files = layout.files
+    url = "" if page.url == "./" else page.url  # MkDocs' page URL: the home page's is empty
 
     def relative(path: str) -> str | None:
         target = layout.pages.get(path)
-        return get_relative_url(target.url, page.url) if target is not None else None
+        return get_relative_url(target.url, url) if target is not None else None
 
     def relink(path: str) -> str | None:  # the URL MkDocs gives a Markdown link to it
         if path in layout.pages:
             return relative(path)
-        return get_relative_url(quote(path), page.url) if path in files else None
+        return get_relative_url(quote(path), url) if path in files else None
 
-    return pages.Here(page.url, relative, lambda: frozenset(layout.pages), relink)
+    return pages.Here(url, relative, lambda: frozenset(layout.pages), relink)
 
 
 def page_text(layout: Layout, build: Build, src: str, heading_ids: HeadingIds, site: SiteInfo) -> str:

@@ -650,3 +650,11 @@ def test_fmkb_scripts_run_on_the_zensical_site(tiny, page):
         assert errors == []
     finally:
         server.shutdown()
+
+
+def test_a_note_the_renderer_fails_on_is_a_notice_as_with_mkdocs(tmp_path):
+    """'<![x' makes MkDocs' HTML pass raise; the check reports it, and both builds go on."""
+    make_vault(tmp_path, {"index.md": "# Home\n\n[[a]]\n", "a.md": "# A\n\ntext <![x]( more\n"}, bib=BIB, mkdocs=YML)
+    mkdocs_site, site = both(tmp_path)
+    assert "This note is not published" in html(site, "a")
+    assert differing(mkdocs_site, site) == []

@@ -44,6 +44,7 @@ from .site import (
     ASSETS,
     BIBLIOGRAPHY_PAGE,
     GRAPH_FILE,
+    NOT_PUBLISHED,
     Build,
     add_alias_entries,
     content_html,
@@ -86,6 +87,7 @@ class Layout:
     generated: dict[str, str]  # generated page -> its Markdown (before its tables are made)
     nav: list[Any]  # the navigation as MkDocs' `nav:` setting spells it, over the staged paths
     bib_download: bool  # references.bib is published beside the Bibliography
+    unrenderable: frozenset[str] = frozenset()  # notes the check's renderer failed on: a notice each
     by_dest: dict[str, str] = field(default_factory=dict)  # output file -> source
     tails: dict[str, set[str]] = field(default_factory=dict)  # page -> the tail slots its Markdown holds
     files: frozenset[str] = frozenset()  # the attachments, to look up
@@ -125,6 +127,7 @@ def plan(
     tags: bool = False,
     nav_config: list[Any] | None = None,
     nav_limit: int = 0,
+    unrenderable: Iterable[str] = (),
 ) -> Layout:
     """Lay out the site as the MkDocs build does: the notes at their slug URLs (`clean_urls`),
     then the generated pages where no note has their name (`generate`; a Tags page with
@@ -158,7 +161,7 @@ def plan(
     nav = _mapped_nav(nav_config, paths) if nav_config else _default_nav(sorted(out, key=_sort_key), paths)
     if not nav_config and 0 < nav_limit < len(out):
         nav = _closed(nav)
-    return Layout(out, attachments, generated, nav, bib_download)
+    return Layout(out, attachments, generated, nav, bib_download, frozenset(unrenderable))
 
 
 def _closed(items: list[Any]) -> list[Any]:
@@ -268,6 +271,8 @@ def page_text(layout: Layout, build: Build, src: str, heading_ids: HeadingIds, s
         body = notice_markdown(note)
     else:
         body = note_markdown(build, note, place, heading_ids, (site.name, site.url))
+        if note.path in layout.unrenderable:  # as the plugin does when the renderer fails on it
+            body = f"{NOT_PUBLISHED}\n"
     meta = page_meta(build, src, {})
     head = "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n" if meta else ""
     return head + "\n" + body.rstrip("\n") + "\n" + _tail_markdown(layout, build, src)
@@ -356,8 +361,11 @@ def write_stage(
 def _write(root: str, rel: str, data: bytes) -> None:
     path = os.path.join(root, *rel.split("/"))
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "xb") as fh:  # a fresh folder: nothing is ever overwritten
-        fh.write(data)
+    try:
+        with open(path, "xb") as fh:  # a fresh folder: nothing is ever overwritten
+            fh.write(data)
+    except FileExistsError:
+        raise StageError(f"'{rel}' is a file of the notes folder, and fmkb writes its own there") from None
 
 
 # --- in the generator: where each page's content is ----------------------------------

@@ -234,6 +234,10 @@ def run_zensical(places: Places) -> tuple[int, list[str]]:
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"},
     )
     said = [printable(line) for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    # a Python traceback is Zensical's, not the reader's: its last line says what went wrong
+    frames = [i for i, line in enumerate(said) if line.startswith("Traceback (most recent call last)")]
+    if frames:
+        said = said[: frames[0]] + [line for line in said[frames[0] :] if not line.startswith((" ", "Traceback"))]
     return done.returncode, [line for line in said if not line.startswith(_BANNER)]
 
 
@@ -356,6 +360,10 @@ def build_with_zensical(config_file: str, site_dir: str | None, strict: bool, sa
         say(f"fmkb: aborted with {errors} error{'s' if errors != 1 else ''} in strict mode; nothing built")
         return 1
     build = Build.of(analysis)
+    # a note the check's renderer failed on is published as the plugin publishes it: a notice
+    # (Zensical would stop the whole build on it)
+    prefix = analysis.vault.prefix
+    failed = {d.path[len(prefix) :] for d in analysis.report.diagnostics if d.rule == "note-too-complex"}
     if options.last_updated:
         build.updated = last_updated(settings.docs_dir, build.notes)
     tags = any(name.split("/")[-1] == "tags" for name in cfg.plugins)
@@ -367,13 +375,14 @@ def build_with_zensical(config_file: str, site_dir: str | None, strict: bool, sa
         tags=tags,
         nav_config=cfg["nav"],
         nav_limit=options.nav_limit,
+        unrenderable=(failed & build.notes.keys()) - build.too_complex,
     )
     fresh_stage(places)
     site = SiteInfo(cfg["site_name"], cfg["site_url"])
-    count = write_stage(layout, build, settings, places.docs, HeadingIds(settings.markdown), site)
     try:
+        count = write_stage(layout, build, settings, places.docs, HeadingIds(settings.markdown), site)
         config = stage_config(config_file, settings, layout, build.nonce)
-    except PublishError as e:
+    except (PublishError, StageError) as e:
         say(f"fmkb: error: {e}")
         return 2
     with open(places.config, "w", encoding="utf-8") as fh:
@@ -381,6 +390,8 @@ def build_with_zensical(config_file: str, site_dir: str | None, strict: bool, sa
     status, said = run_zensical(places)
     for line in said:
         say(f"zensical: {line}")
+    if status != 0 and not said:
+        say("zensical: (said nothing)")
     if status != 0:
         say(f"fmkb: error: zensical build failed (exit status {status}); nothing published")
         return 1

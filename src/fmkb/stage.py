@@ -67,7 +67,8 @@ TAIL_HEADINGS = {REFERENCES_ID: "References", BACKLINKS_ID: "Linked from", GRAPH
 
 
 class StageError(Exception):
-    """The built site is not what fmkb staged (a page's content not found): nothing is published."""
+    """The site cannot be staged as planned, or the built site is not what fmkb staged (a page's
+    content not found): nothing is published."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ def _url(dest: str, slugged: bool) -> str:
 def _sort_key(src: str) -> tuple:
     """MkDocs' order of pages (`file_sort_key`): by folder, the index first, then by name."""
     parts = tuple(src.split("/"))
-    return (parts[:-1], posixpath.splitext(parts[-1])[0] != "index", parts[-1])
+    return (parts[:-1], posixpath.splitext(parts[-1])[0] not in ("index", "README"), parts[-1])
 
 
 def plan(

@@ -184,15 +184,16 @@ def _default_nav(sources: list[str], paths: dict[str, str]) -> list[Any]:
     from mkdocs.utils import dirname_to_title
 
     root: list[Any] = []
+    sections: dict[tuple[int, str], list[Any]] = {}  # (the list a section is in, its title) -> its list
     for src in sources:
         branch = root
         for part in src.split("/")[:-1]:
             title = html.escape(dirname_to_title(part))
-            found = next((x for x in branch if isinstance(x, dict) and title in x), None)
+            found = sections.get((id(branch), title))
             if found is None:
-                found = {title: []}
-                branch.append(found)
-            branch = found[title]
+                found = sections[(id(branch), title)] = []
+                branch.append({title: found})
+            branch = found
         branch.append(paths[src])
     inverse = {path: src for src, path in paths.items()}
 

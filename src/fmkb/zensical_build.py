@@ -60,7 +60,12 @@ _BANNER = ("Build started", "Build finished", "No issues found")
 
 
 class PublishError(Exception):
-    """A reason not to build or publish, said in one sentence (exit status 2)."""
+    """A reason not to build or publish, said in one sentence: exit status `code` (2: something
+    is in the way; 1: the build failed)."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +355,7 @@ def build_with_zensical(config_file: str, site_dir: str | None, strict: bool, sa
         check_places(places, settings)
     except PublishError as e:
         say(f"fmkb: error: {e}")
-        return 2
+        return e.code
     analysis = analyze(settings)
     errors = 0
     for d in analysis.report.diagnostics:
@@ -377,31 +382,49 @@ def build_with_zensical(config_file: str, site_dir: str | None, strict: bool, sa
         nav_limit=options.nav_limit,
         unrenderable=(failed & build.notes.keys()) - build.too_complex,
     )
+    try:
+        count = _stage_build_publish(places, layout, build, settings, cfg, config_file, say)
+    except PublishError as e:
+        say(f"fmkb: error: {e}")
+        return e.code
+    except OSError as e:  # a folder fmkb cannot write, a full disk: said, never a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        say(f"fmkb: error: {where}{e.strerror or e}; nothing published")
+        return 1
+    shown = os.path.relpath(places.site, os.getcwd())
+    say(f"fmkb: built {count} pages with Zensical into {shown} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _stage_build_publish(
+    places: Places,
+    layout: Layout,
+    build: Build,
+    settings: Settings,
+    cfg: Any,
+    config_file: str,
+    say: Callable[[str], None],
+) -> int:
+    """Stage, build, finish and publish; returns the page count."""
+    options = cfg.plugins["fmkb"].config
     fresh_stage(places)
     site = SiteInfo(cfg["site_name"], cfg["site_url"])
     try:
         count = write_stage(layout, build, settings, places.docs, HeadingIds(settings.markdown), site)
-        config = stage_config(config_file, settings, layout, build.nonce)
-    except (PublishError, StageError) as e:
-        say(f"fmkb: error: {e}")
-        return 2
+    except StageError as e:
+        raise PublishError(str(e)) from None
+    config = stage_config(config_file, settings, layout, build.nonce)
     with open(places.config, "w", encoding="utf-8") as fh:
         fh.write(config)
     status, said = run_zensical(places)
     for line in said:
         say(f"zensical: {line}")
-    if status != 0 and not said:
-        say("zensical: (said nothing)")
     if status != 0:
-        say(f"fmkb: error: zensical build failed (exit status {status}); nothing published")
-        return 1
+        raise PublishError(f"zensical build failed (exit status {status}); nothing published", 1)
     policy = Policy.allowing(settings.allow_html, tuple(settings.markdown.names))
     try:
         finish_site(places, layout, build, policy, options.squeeze_html, cfg)
     except StageError as e:
-        say(f"fmkb: error: {e}; nothing published")
-        return 1
+        raise PublishError(f"{e}; nothing published", 1) from None
     publish_site(places)
-    shown = os.path.relpath(places.site, os.getcwd())
-    say(f"fmkb: built {count} pages with Zensical into {shown} in {time.perf_counter() - started:.1f} s")
-    return 0
+    return count

@@ -1,6 +1,6 @@
 """Benchmark runner: medians over several runs, and ratios measured in the same run.
 
-    python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 3] [--build-sizes 1000,10000] [--out DIR]
+    python benchmarks/run.py [--sizes 1000,5000,10000] [--runs 3] [--build-sizes 1000,10000] [--zensical] [--out DIR]
 
 Variants are interleaved (one run of each per round, rounds repeated), so the machine's
 load reaches all alike; each run reports wall and CPU seconds (user + system of the whole
@@ -14,6 +14,9 @@ Pairs measured (each as a ratio in one run, on vaults made by generate.py):
     switching branches: every note is checked again), and no cache at all (a first run);
   * `mkdocs build` with the shipped theme and extensions, with the fmkb plugin and (at the
     first build size) without it; the site's size and its median note page;
+  * with `--zensical`, `fmkb zensical` on the same configuration (the engine, the stage,
+    `zensical build` in a child process, the finish), in the same rounds as the MkDocs
+    builds, with its site's size;
 and the growth of `fmkb check` time with N, fitted as time = a * N^k (linear means k = 1),
 and of the site's size and build time per note between the build sizes.
 Exit status 1 when a target is missed: the planted errors not all found, growth worse than
@@ -210,18 +213,28 @@ def site_facts(site: Path) -> dict:
     }
 
 
-def bench_build(root: Path, runs: int, plain: bool = True) -> dict:
+def bench_build(root: Path, runs: int, plain: bool = True, zensical: bool = False) -> dict:
     """`mkdocs build` with the shipped configuration, with fmkb and (interleaved, when `plain`)
-    without it: wall and CPU seconds, the process tree's peak memory, the site's size."""
+    without it, and (when `zensical`) `fmkb zensical` on the same configuration: wall and CPU
+    seconds, the process tree's peak memory (Zensical's child process included), the sites' sizes."""
     env = {"NO_MKDOCS_2_WARNING": "1"}
-    variants = [("fmkb", site_config(root, True))] + ([("plain", site_config(root, False))] if plain else [])
+    config = site_config(root, True)
+    variants = [("fmkb", [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)])]
+    if plain:
+        variants.append(("plain", [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(site_config(root, False))]))
+    if zensical:
+        variants.append(("zensical", [sys.executable, "-m", "fmkb", "-f", str(config), "zensical"]))
     samples: dict[str, list[Sample]] = {name: [] for name, _ in variants}
     facts: dict = {}
     for _ in range(runs):
-        for name, config in variants:
-            samples[name].append(measure(["mkdocs", "build", "-q", "-f", str(config)], root, env))
+        for name, cmd in variants:
+            samples[name].append(measure(cmd, root, env))
             if name == "fmkb":
-                facts = site_facts(root / "site")
+                facts.update(site_facts(root / "site"))
+            elif name == "zensical":
+                if not (root / "site-zensical" / ".fmkb-zensical-site").is_file():
+                    raise SystemExit(f"fmkb zensical built no site in {root}: run it there to see why")
+                facts.update({"zensical_" + k: v for k, v in site_facts(root / "site-zensical").items()})
     out = {name: statistics.median(x.wall for x in xs) for name, xs in samples.items()}
     out.update({name + "_cpu": statistics.median(x.cpu for x in xs) for name, xs in samples.items()})
     out.update({name + "_mb": max(x.peak_mb for x in xs) for name, xs in samples.items()})
@@ -308,6 +321,7 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--build-sizes", default="1000,10000", help="vault sizes for `mkdocs build` ('': skip)")
     p.add_argument("--build-runs", type=int, default=1, help="builds per variant (plain: at the first size only)")
+    p.add_argument("--zensical", action="store_true", help="also time `fmkb zensical` (pip install '.[zensical]')")
     p.add_argument("--out", type=Path, default=None, help="keep the vaults here (default: a temp folder)")
     p.add_argument("--search-notes", type=int, default=0, help="vault size for the search download measure (0: skip)")
     a = p.parse_args()
@@ -347,9 +361,17 @@ def main() -> int:
         print("| notes | with fmkb | without fmkb | site MB | median note page KB | KB per note | s per note |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
         per_note: list[tuple[int, float, float]] = []
+        zensical_rows: list[str] = []
         for i, n in enumerate(build_sizes):
             built.add(n)
-            b = bench_build(vault(base, n), a.build_runs, plain=i == 0)
+            b = bench_build(vault(base, n), a.build_runs, plain=i == 0, zensical=a.zensical)
+            if "zensical" in b:
+                zensical_rows.append(
+                    f"| {n:,} | {b['fmkb']:.1f} ({b['fmkb_cpu']:.1f}), {b['fmkb_mb']:.0f} MB | "
+                    f"{b['zensical']:.1f} ({b['zensical_cpu']:.1f}), {b['zensical_mb']:.0f} MB | "
+                    f"{b['site_mb']:.0f} | {b['zensical_site_mb']:.0f} | "
+                    f"{b['page_kb']:.1f} | {b['zensical_page_kb']:.1f} |"
+                )
             plain = f"{b['plain']:.1f} ({b['plain_cpu']:.1f}), {b['plain_mb']:.0f} MB" if "plain" in b else "not run"
             print(
                 f"| {n:,} | {b['fmkb']:.1f} ({b['fmkb_cpu']:.1f}), {b['fmkb_mb']:.0f} MB | {plain} | "
@@ -363,6 +385,15 @@ def main() -> int:
                 f"x{time1 / time0:.2f} (target: at most x1.30 each)"
             )
             ok &= size1 / size0 <= 1.3 and time1 / time0 <= 1.3
+        if zensical_rows:
+            print("\nThe same vaults, the same rounds: `mkdocs build` and `fmkb zensical` (wall s (CPU s), peak MB of")
+            print("the process tree, Zensical's own process included), each site's size and median note page\n")
+            print(
+                "| notes | mkdocs build | fmkb zensical | MkDocs site MB | Zensical site MB "
+                "| MkDocs page KB | Zensical page KB |"
+            )
+            print("|---:|---:|---:|---:|---:|---:|---:|")
+            print("\n".join(zensical_rows))
     if a.search_notes:
         root = vault(base, a.search_notes)
         rows = bench_search(root, built=a.search_notes in built)

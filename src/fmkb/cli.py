@@ -162,6 +162,18 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zensical(args: argparse.Namespace) -> int:
+    """`fmkb zensical`: the site built with Zensical, from the same engine pass (zensical_build.py)."""
+    from .zensical_build import build_with_zensical
+
+    config = args.config_file or find_project(".")
+    if config is None:
+        raise ConfigError("no mkdocs.yml here or in a parent folder: run fmkb inside the project, or pass -f")
+    if not os.path.isfile(config):
+        raise ConfigError(f"{config} not found: run fmkb in the folder that holds mkdocs.yml, or pass -f")
+    return build_with_zensical(config, args.site_dir, args.strict, lambda line: print(line, file=sys.stderr))
+
+
 def _project(args: argparse.Namespace, path: str | None = None) -> Settings:
     """The project to work on: `-f mkdocs.yml` if given; else the mkdocs.yml in PATH (default
     the current folder) or its nearest parent; else, for `check`, PATH as a bare vault."""
@@ -322,6 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=["json", "dot"], default="json", help="output format (default: json)")
     g.add_argument("--no-citations", action="store_true", help="DOT: leave out the cited works")
     g.set_defaults(func=_graph)
+    z = sub.add_parser(
+        "zensical", help="build the site with Zensical instead of MkDocs (needs: pip install 'fmkb[zensical]')"
+    )
+    z.add_argument(
+        "--strict", action="store_true", help="build nothing when the check finds errors, as mkdocs build --strict"
+    )
+    z.add_argument("--site-dir", metavar="DIR", help="where the site goes, inside the project (default: site-zensical)")
+    z.set_defaults(func=_zensical)
     return parser
 
 

@@ -365,6 +365,12 @@ def settings_from(
 
 
 def load_settings(config_file: str = "mkdocs.yml") -> Settings:
+    return load_project(config_file)[0]
+
+
+def load_project(config_file: str = "mkdocs.yml") -> tuple[Settings, Any]:
+    """The settings, and MkDocs' own validated configuration (for a command that publishes the
+    site another way: its name, address, plugins and the fmkb plugin's options)."""
     if not os.path.isfile(config_file):
         raise ConfigError(f"{config_file} not found: run fmkb in the folder that holds mkdocs.yml, or pass -f")
     from mkdocs import exceptions
@@ -385,7 +391,7 @@ def load_settings(config_file: str = "mkdocs.yml") -> Settings:
     if plugin is None:
         raise ConfigError(f"{config_file}: the fmkb plugin is not enabled (add '- fmkb' under plugins:)")
     setup = MarkdownSetup.of(cfg["markdown_extensions"], cfg["mdx_configs"])
-    return settings_from(config_file, cfg["docs_dir"], plugin.config, setup, cfg["exclude_docs"])
+    return settings_from(config_file, cfg["docs_dir"], plugin.config, setup, cfg["exclude_docs"]), cfg
 
 
 def find_project(path: str = ".") -> str | None:

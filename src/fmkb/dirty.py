@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .plugin import Build
+    from .site import Build
 
 
 def outdated(now: Build, last: Build, fresh: set[str]) -> set[str]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-
-from mkdocs.utils import get_relative_url
+from dataclasses import dataclass
 
 from .engine import Analysis
 from .render import MODEL_FACTS, BibView, anchor_id, esc, fact_text, reference_html
@@ -29,11 +28,28 @@ _MARKER = re.compile(r"<!--\s*fmkb:(bibliography|index|tag-counts|graph)\s*([a-z
 BIB_DOWNLOAD = "references.bib"  # the bibliography itself, published beside its page
 
 
-def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
-    """src_uri -> Markdown of each page fmkb generates (only where no such file exists)."""
+@dataclass(frozen=True, slots=True)
+class Here:
+    """Where a page is, and how it reaches the other pages: what its links and tables need of
+    the site, from whichever program lays the site out."""
+
+    url: str  # the page's own URL
+    relative: Callable[[str], str | None]  # a page's source path -> its URL from here; None when not published
+    published: Callable[[], frozenset[str]]  # every published page's source path
+    # vault path -> how this page's Markdown names a note or file (see `render.PageContext.relink`)
+    relink: Callable[[str], str | None] | None = None
+
+    def url_for(self, path: str) -> str:
+        return self.relative(path) or "#"
+
+
+def generated_pages(analysis: Analysis, tags: bool, bib_link: str = BIB_DOWNLOAD) -> dict[str, str]:
+    """src_uri -> Markdown of each page fmkb generates (only where no such file exists);
+    `tags`: whether the site has a tags plugin (then a Tags page); `bib_link`: how the
+    Bibliography's Markdown links to references.bib (MkDocs resolves the file's own name)."""
     out = {
         "bibliography.md": "# Bibliography\n\nEvery work in `references.bib`, with the notes that cite it "
-        f"([download {BIB_DOWNLOAD}]({BIB_DOWNLOAD})).\n\n<!-- fmkb:bibliography -->\n",
+        f"([download {BIB_DOWNLOAD}]({bib_link})).\n\n<!-- fmkb:bibliography -->\n",
     }
     kinds_present = {n.kind for n in analysis.vault.notes}
     for folder, (kind, title, intro) in SECTIONS.items():
@@ -44,7 +60,7 @@ def generated_pages(analysis: Analysis, config, files) -> dict[str, str]:
         "many links they have. Hover over or tab to a note to see its name; a click or Enter opens it."
         "\n\n<!-- fmkb:graph -->\n"
     )
-    if any(name.split("/")[-1] == "tags" for name in config.plugins):
+    if tags:
         out["tags.md"] = "# Tags\n\nNotes grouped by tag.\n\n<!-- fmkb:tag-counts -->\n\n<!-- material/tags -->\n"
     return out
 
@@ -90,8 +106,7 @@ def fill_markers(
     markdown: str,
     analysis: Analysis,
     view: BibView,
-    page,
-    files,
+    here: Here,
     sink: list[str] | None = None,
     nonce: str = "",
     blocks: Blocks | None = None,
@@ -106,16 +121,12 @@ def fill_markers(
     """
     if "fmkb:" not in markdown:
         return markdown
-
-    def url_for(path: str) -> str:
-        f = files.get_file_from_path(path)
-        return get_relative_url(f.url, page.url) if f else "#"
+    url_for = here.url_for
 
     def made(name: str, kind: str, make: Callable[[], str]) -> str:
         if blocks is None:
             return make()
-        published = frozenset(f.src_uri for f in files.documentation_pages())
-        return blocks.get((page.url, name, kind), block_reads(name, kind, analysis, published), make)
+        return blocks.get((here.url, name, kind), block_reads(name, kind, analysis, here.published()), make)
 
     def replace(m: re.Match) -> str:
         if m.group(1) == "bibliography":
@@ -158,7 +169,8 @@ def bibliography_html(analysis: Analysis, view: BibView, url_for) -> str:
 
 def tag_counts_html(analysis: Analysis) -> str:
     """Every tag with the number of notes that carry it, most used first, each a link to its
-    section below (the tags plugin's `tag:` anchors)."""
+    section below (the tags plugin's `tag:` anchors, made from the name as the theme gets it:
+    escaped)."""
     counts: dict[str, int] = {}
     for note in analysis.vault.notes:
         for tag in dict.fromkeys(note.tags):
@@ -166,10 +178,28 @@ def tag_counts_html(analysis: Analysis) -> str:
     if not counts:
         return ""
     items = "".join(
-        f'<li><a href="#tag:{esc(slug_tag(tag))}">{esc(tag)}</a> <span class="fmkb-count">{n}</span></li>'
+        f'<li><a href="#tag:{esc(slug_tag(esc(tag)))}">{esc(tag)}</a> <span class="fmkb-count">{n}</span></li>'
         for tag, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
     )
     return f'<ul class="fmkb-tag-counts">{items}</ul>\n'
+
+
+TAGS_LISTING = "<!-- material/tags -->"  # where Material's tags plugin lists the notes of each tag
+
+
+def tag_listing(pages: list[tuple[str, str, list[str]]], url_for: Callable[[str], str]) -> list[tuple[str, str, str]]:
+    """(tag, its anchor, the list of its pages) for every tag, by name, each list by title, as
+    Material's tags plugin lists them; `pages`: (source, title, tags) of each page, title and
+    tags as the theme shows them (escaped). For a renderer whose own listing does not scale."""
+    by_tag: dict[str, list[tuple[str, str]]] = {}
+    for src, title, tags in pages:
+        for tag in dict.fromkeys(tags):
+            by_tag.setdefault(tag, []).append((title, src))
+    out = []
+    for tag in sorted(by_tag):
+        items = "".join(f'<li><a href="{esc(url_for(src))}">{title}</a></li>' for title, src in sorted(by_tag[tag]))
+        out.append((tag, "tag:" + slug_tag(tag), f"<ul>{items}</ul>\n"))
+    return out
 
 
 def slug_tag(tag: str) -> str:

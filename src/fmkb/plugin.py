@@ -8,16 +8,11 @@ references.bib is not parsed again.
 
 from __future__ import annotations
 
-import datetime
 import html
 import json
 import logging
 import os
 import posixpath
-import re
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
 
@@ -37,78 +32,43 @@ from .config import ConfigError, FmkbConfig, MarkdownSetup, Settings, settings_f
 from .dates import last_updated
 from .diagnostics import Diagnostic, Severity, diag, one_line, printable
 from .dirty import outdated
-from .engine import Analysis, analyze
+from .engine import analyze
 from .fsutil import write_atomic
 from .fulltext import IndexWriter, plain_text
-from .graph import Edges, adjacency, local_graph, note_edges, site_graph
+from .graph import site_graph
 from .htmlspace import squeeze
 from .incremental import Carry
 from .load import Parsed
-from .model import Note
 from .navigation import windowed
-from .publish import HeadingIds, note_header, page_markdown, renderer_failure, too_complex
-from .render import (
-    Backlink,
-    BibView,
-    PageContext,
-    Stash,
-    backlinks_section,
-    cite_this_note,
-    references_section,
-)
+from .publish import HeadingIds, renderer_failure
 from .sanitize import Policy
-from .schema import theme_meta
+from .site import (
+    ASSETS,
+    GRAPH_FILE,
+    NOT_PUBLISHED,
+    Build,
+    add_alias_entries,
+    before_article_end,
+    content_html,
+    description_meta,
+    fill_blocks,
+    generated_markdown,
+    nav_rank,
+    note_markdown,
+    notice_markdown,
+    page_dests,
+    page_meta,
+    plain_title,
+    slug_dest,
+    tail_sections,
+)
 from .sources import classify, published
 
 log = logging.getLogger("mkdocs.plugins.fmkb")
 
-NOT_PUBLISHED = "This note is not published: it is too large or too complex to render (see `fmkb check`)."
-ASSETS = ("assets/fmkb/fmkb.css", "assets/fmkb/fmkb.js")
 SHARDS_DIR = ("search", "fmkb")  # a large site's sharded search index (fulltext.py)
 SEARCH_MARKER = '<meta name="fmkb:search" content="sharded">'  # fmkb.js answers the search box from it
-GRAPH_FILE = "graph.json"  # the Graph page's data, beside the site's pages
-KIND_ORDER = ["papers", "models", "concepts", "resources"]
-
-
-def slug_dest(src_uri: str) -> str:
-    """Where a page is written: 'papers/Scaling Laws.md' -> 'papers/scaling-laws/index.html'."""
-    parts = src_uri.split("/")
-    stem = posixpath.splitext(parts[-1])[0]
-    folders = [slug_segment(p) for p in parts[:-1]]
-    if stem.lower() in ("index", "readme"):
-        return posixpath.join(*folders, "index.html") if folders else "index.html"
-    return posixpath.join(*folders, slug_segment(stem), "index.html")
-
-
-def slug_segment(text: str) -> str:
-    """URL segment for a file or folder name: 'Scaling laws' -> 'scaling-laws'."""
-    s = re.sub(r"[^\w\s.-]", "", text.lower(), flags=re.UNICODE)
-    s = re.sub(r"[\s_.-]+", "-", s).strip("-")
-    return s or "page"
-
-
-def add_alias_entries(data: dict, names: dict[str, tuple[list[str], str]]) -> int:
-    """Give each note with aliases (or a bib key) an entry of their own in the search index,
-    right after its page's: titled with the aliases, so the search's title boost ranks the
-    page first for "Chinchilla" or "RLHF", and it finds "hoffmann2022training" too.
-    `names` maps a page's location to (aliases, bib key). Returns how many were added."""
-    docs, added = [], 0
-    for doc in data.get("docs", []):
-        docs.append(doc)
-        found = names.get(doc.get("location", ""))
-        if found is not None:  # the search box shows both fields as HTML: escape them
-            aliases, key = found
-            title = html.escape(", ".join(aliases) or key)
-            text = html.escape("Also known as: " + ", ".join([*aliases, *([key] if key else [])]))
-            docs.append({"location": doc["location"] + "#fmkb-aliases", "title": title, "text": text})
-            added += 1
-    data["docs"] = docs
-    return added
-
-
-def plain_title(title: str) -> str:
-    """A note title as plain text: entities decoded, inline code and emphasis marks dropped."""
-    return " ".join(re.sub(r"`|\*{1,3}", "", html.unescape(title)).split())
+__all__ = ["FmkbPlugin", "NOT_PUBLISHED", "plain_title", "slug_dest"]
 
 
 def _escape_section_titles(items) -> None:
@@ -136,78 +96,6 @@ def _printable_logs() -> None:
             handler.addFilter(PrintableLog())
 
 
-@dataclass(frozen=True, slots=True)
-class Tail:
-    """A page's References and Linked-from blocks: made when the page is finished."""
-
-    make: Callable[[], tuple[str, str]]
-    references: bool  # whether there will be a References block (for the table of contents)
-    backlinks: bool
-
-
-@dataclass(slots=True)
-class Build:
-    """What one build knows of the notes, and what its page hooks fill and empty: created in
-    one place (`Build.of`, from the engine's pass in `on_files`)."""
-
-    analysis: Analysis
-    notes: dict[str, Note]  # path -> note
-    too_complex: set[str]  # notes published as a notice
-    paper_notes: dict[str, str]  # bib key -> the paper note that has it as `cite`
-    view: BibView
-    backlinks: dict[str, list[tuple[str, str]]]  # note path -> (linking note, the sentence around its link)
-    urls: dict[str, str] = field(default_factory=dict)  # note path -> its page's URL
-    generated: dict[str, str] = field(default_factory=dict)  # generated page -> its Markdown
-    tails: dict[str, Tail] = field(default_factory=dict)  # per page: References, Linked-from
-    stashes: dict[str, Stash] = field(default_factory=dict)  # per page: link and citation HTML to put back
-    blocks: dict[str, list[str]] = field(default_factory=dict)  # generated tables, put into the finished page
-    cite_targets: dict[str, str] = field(default_factory=dict)  # page -> the Bibliography's URL its citations use
-    nonce: str = field(default_factory=lambda: secrets.token_hex(8))  # names their placeholders
-    updated: dict[str, datetime.date] = field(default_factory=dict)  # note path -> last change (git, else mtime)
-    links_out: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes it links to
-    links_in: dict[str, set[str]] = field(default_factory=dict)  # note path -> the notes that link to it
-    graphs: dict[str, Callable[[], str]] = field(default_factory=dict)  # per page: its local graph (JSON)
-    titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # published note path -> (title, kind)
-    edges: dict[str, Edges] = field(default_factory=dict)  # note path -> its resolved links and cited keys
-
-    @staticmethod
-    def of(analysis: Analysis, carry: Carry | None = None, last: Build | None = None) -> Build:
-        """`carry` and `last` (under `mkdocs serve`): each note's edges and verdict are
-        reused where its check was, and the reference labels while the bibliography and
-        what cites it are unchanged."""
-        notes = {n.path: n for n in analysis.vault.notes}
-        cited = analysis.report.cited
-        if last is not None and last.analysis.bib is analysis.bib and last.analysis.report.cited == cited:
-            view = last.view
-        else:
-            view = BibView(analysis.bib)
-            view.assign_years(cited)
-        entries = analysis.bib.entries
-
-        def make(note: Note) -> tuple[Edges, bool]:
-            return note_edges(note, analysis.index, entries, contexts=True), too_complex(note) is not None
-
-        made = {n.path: carry.derive(n, make) if carry is not None else make(n) for n in analysis.vault.notes}
-        edges = {path: m[0] for path, m in made.items()}
-        links_out, links_in = adjacency(edges)
-        unpublished = {path for path, m in made.items() if m[1]}
-        return Build(
-            analysis,
-            notes,
-            unpublished,
-            {n.meta["cite"]: path for path, n in notes.items() if isinstance(n.meta.get("cite"), str)},
-            view,
-            _backlinks(edges),
-            links_out=links_out,
-            links_in=links_in,
-            titles={path: (n.title, n.kind) for path, n in notes.items() if path not in unpublished},
-            edges=edges,
-        )
-
-    def blocks_of(self, src: str) -> list[str]:
-        return self.blocks.setdefault(src, [])
-
-
 class GeneratedPage(File):
     """A page fmkb generates. A dirty rebuild renders it again only when its Markdown or
     what its tables read has changed (MkDocs renders every generated file)."""
@@ -216,15 +104,6 @@ class GeneratedPage(File):
 
     def is_modified(self) -> bool:
         return not (self.unchanged and os.path.isfile(self.abs_dest_path))
-
-
-def _backlinks(edges: dict[str, Edges]) -> dict[str, list[tuple[str, str]]]:
-    """Each note's linking notes, once each, with the sentence around the first such link."""
-    back: dict[str, list[tuple[str, str]]] = {}
-    for path, out in edges.items():
-        for target, context in (out.contexts or {}).items():
-            back.setdefault(target, []).append((path, context))
-    return back
 
 
 class FmkbPlugin(BasePlugin[FmkbConfig]):
@@ -344,7 +223,8 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             with open(self.settings.bibliography, "rb") as fh:
                 files.append(File.generated(config, pages.BIB_DOWNLOAD, content=fh.read()))
         published = frozenset(build.urls)
-        for src_uri, text in pages.generated_pages(build.analysis, config, files).items():
+        tags = any(name.split("/")[-1] == "tags" for name in config.plugins)
+        for src_uri, text in pages.generated_pages(build.analysis, tags).items():
             if files.get_file_from_path(src_uri) is None:
                 page = GeneratedPage.generated(config, src_uri, content=text)
                 assert isinstance(page, GeneratedPage)  # File.generated makes an instance of its class
@@ -373,13 +253,18 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
 
     def _slug_urls(self, files: Files) -> None:
         taken = {f.dest_uri for f in files if not f.is_documentation_page()}
-        for f in files.documentation_pages():
-            dest = self._slugs.get(f.src_uri)
+
+        def slug(src: str) -> str:
+            dest = self._slugs.get(src)
             if dest is None:
-                dest = self._slugs[f.src_uri] = slug_dest(f.src_uri)
-            if dest in taken:
+                dest = self._slugs[src] = slug_dest(src)
+            return dest
+
+        dests = page_dests((f.src_uri for f in files.documentation_pages()), taken, slug)
+        for f in files.documentation_pages():
+            dest = dests.get(f.src_uri)
+            if dest is None:
                 continue  # two names with one slug: the second keeps MkDocs' own URL
-            taken.add(dest)
             f.dest_uri = dest
             f.url = (posixpath.dirname(dest) + "/") if posixpath.dirname(dest) else "./"
             f.abs_dest_path = posixpath.normpath(posixpath.join(f.dest_dir, dest))
@@ -397,7 +282,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         if build is None or note is None:
             return None
         if note.path in build.too_complex:
-            return f"\n# {html.escape(plain_title(note.title))}\n\n{NOT_PUBLISHED}\n"
+            return notice_markdown(note)
         # the body alone, after a line break: MkDocs never parses front matter (fmkb's parse is the
         # only one, and `_theme_meta` hands it over), not even a body that opens with `---`
         return "\n" + note.text[note.body_start :]
@@ -435,31 +320,17 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             self._index_aliases(self.build, index_path)
 
     def _index_aliases(self, build: Build, path: str) -> None:
-        import json
-
-        entries = build.analysis.bib.entries
-        names: dict[str, tuple[list[str], str]] = {}
-        for note in build.notes.values():
-            cite = note.meta.get("cite")
-            key = cite if isinstance(cite, str) and cite in entries else ""
-            if (note.aliases or key) and note.path in build.urls:
-                names[build.urls[note.path]] = (note.aliases, key)
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-        if add_alias_entries(data, names):
+        if add_alias_entries(data, build.alias_names()):
             write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
     # --- navigation -----------------------------------------------------------------
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         def rank(item) -> tuple[int, str]:
-            if item.is_page and item.file and item.file.src_uri == "index.md":
-                return (0, "")
-            title = (item.title or "").lower()
-            if item.is_section and title in KIND_ORDER:
-                return (1 + KIND_ORDER.index(title), title)
-            generated = {"graph": 89, "bibliography": 90, "tags": 91}
-            return (generated.get(title, 50), title)
+            src = item.file.src_uri if item.is_page and item.file else None
+            return nav_rank(item.is_page, item.is_section, src, item.title)
 
         nav.items.sort(key=rank)
         _escape_section_titles(nav.items)  # a folder's name becomes a section title the theme prints raw
@@ -471,14 +342,17 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
     def _theme_meta(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Only front matter the schema accepts reaches the theme, escaped where it is shown."""
         if self.build is not None:
-            note = self.build.notes.get(page.file.src_uri)
-            page.meta = theme_meta(note.meta if note is not None else page.meta)
-            if note is not None:  # always set: a title MkDocs takes from the H1 reaches <title> unescaped
-                page.meta["title"] = html.escape(plain_title(note.title))
-                updated = self.build.updated.get(note.path)
-                if updated is not None:  # Material shows it under the page as "Last update"
-                    page.meta["revision_date"] = updated.isoformat()
+            page.meta = page_meta(self.build, page.file.src_uri, page.meta)
         return markdown
+
+    def _here(self, page: Page, files: Files) -> pages.Here:
+        """The page's place in MkDocs' site: other pages' URLs as MkDocs laid them out."""
+
+        def relative(path: str) -> str | None:
+            target = files.get_file_from_path(path)
+            return get_relative_url(target.url, page.url) if target else None
+
+        return pages.Here(page.url, relative, lambda: frozenset(f.src_uri for f in files.documentation_pages()))
 
     def _page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         build = self.build
@@ -486,65 +360,12 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
             return markdown
         src = page.file.src_uri
         if src in build.generated:
-            return pages.fill_markers(
-                markdown, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._reuse()
-            )
+            return generated_markdown(build, src, markdown, self._here(page, files), self._reuse())
         note = build.notes.get(src)
         if note is None or note.path in build.too_complex:
             return markdown
-
-        def url_for(path: str) -> str:
-            target = files.get_file_from_path(path)
-            return get_relative_url(target.url, page.url) if target else "#"
-
-        def paper_note_url(key: str, here: str) -> str | None:
-            path = build.paper_notes.get(key)
-            return url_for(path) if path is not None and path != here else None
-
-        ctx = PageContext(build.analysis.index, self.heading_ids, url_for)
-        stash = build.stashes[src] = Stash()
-        paper_key = note.meta.get("paper")
-        paper = build.paper_notes.get(paper_key) if isinstance(paper_key, str) else None
-        cited_in = None
-        if note.kind == "paper" and isinstance(note.meta.get("cite"), str):
-            citing = build.analysis.report.cited.get(note.meta["cite"], [])
-            cited_in = [
-                (build.notes[p].title, url_for(p)) for p in dict.fromkeys(citing) if p != src and p in build.notes
-            ]
-        header = note_header(note, build.view, url_for(paper) if paper else None, cited_in)
-        body, cited = page_markdown(note, ctx, build.view, stash, header)
-        body = pages.fill_markers(
-            body, build.analysis, build.view, page, files, build.blocks_of(src), build.nonce, self._reuse()
-        )
-        bib_file = files.get_file_from_path("bibliography.md")
-        bib_url = get_relative_url(bib_file.url, page.url) if bib_file else None
-        sources = [
-            Backlink(build.notes[p].title, url_for(p), build.notes[p].kind, context)
-            for p, context in build.backlinks.get(src, [])
-        ]
-        if any(p in build.titles for p in build.links_out.get(src, set()) | build.links_in.get(src, set())):
-            build.graphs[src] = lambda: json.dumps(
-                local_graph(src, build.titles, build.links_out, build.links_in, url_for),
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
-        # the home page links its citations to the Bibliography instead of ending in a references dump
-        home = src == "index.md" and bib_url is not None
-        if home:
-            build.cite_targets[src] = bib_url or ""
-        # appended to the finished page in on_post_page: Markdown has nothing to do with these
-        # blocks, and they are made only then (held for every page at once, they were a tenth
-        # of a large build's memory)
-        citation = cite_this_note(config.site_name, note.title, config.site_url, page.url)
-        build.tails[src] = Tail(
-            lambda: (
-                "" if home else references_section(cited, build.view, bib_url, lambda key: paper_note_url(key, src)),
-                backlinks_section(sources) + citation,
-            ),
-            bool(cited) and not home,
-            bool(sources) or bool(citation),
-        )
-        return body
+        site = (config.site_name, config.site_url)
+        return note_markdown(build, note, self._here(page, files), self.heading_ids, site, self._reuse())
 
     on_page_markdown = CombinedEvent(_theme_meta, _page_markdown)
 
@@ -552,13 +373,7 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         build = self.build
         if build is None:
             return html
-        stash = build.stashes.pop(page.file.src_uri, None)
-        if stash is not None:
-            html = stash.fill(html)
-        target = build.cite_targets.get(page.file.src_uri)
-        if target:  # citations on this page point into the Bibliography
-            html = html.replace('<a class="fmkb-cite" href="#ref-', f'<a class="fmkb-cite" href="{target}#ref-')
-        html = self.policy.clean(html)
+        html = content_html(build, page.file.src_uri, html, self.policy)
         tail = build.tails.get(page.file.src_uri)
         # Material lists the page title's children when the page starts with its h1: add ours there
         items = page.toc.items
@@ -638,29 +453,9 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
         build = self.build
         if build is None:
             return output
-        note = build.notes.get(page.file.src_uri)
+        src = page.file.src_uri
         if self._fulltext is not None:  # fmkb.js answers the search box from the shards
             output = output.replace("</head>", SEARCH_MARKER + "</head>", 1)
-        description = note.meta.get("description") if note is not None else None
-        if isinstance(description, str) and description.strip():  # what a link preview shows of this note
-            meta = f'<meta name="fmkb:description" content="{html.escape(" ".join(description.split()))}">'
-            output = output.replace("</head>", meta + "</head>", 1)
-        blocks = build.blocks.pop(page.file.src_uri, None)
-        if blocks:
-            output = pages.fill_placeholders(output, [self.policy.clean(b) for b in blocks], build.nonce)
-        tail = build.tails.pop(page.file.src_uri, None)
-        refs, back = (self.policy.clean(t) for t in tail.make()) if tail is not None else ("", "")
-        graph = build.graphs.pop(page.file.src_uri, None)
-        if graph is not None:  # fmkb's own markup, its data escaped: the script draws it (fmkb.js)
-            back += (
-                '<h2 id="fmkb-graph">Graph</h2>\n'
-                f'<div class="fmkb-graph-local" data-graph="{html.escape(graph())}"></div>\n'
-            )
-        if not (refs or back):
-            return output
-        at = output.rfind("</article>")
-        if at == -1:  # a theme without <article>: append to the body instead
-            at = output.rfind("</body>")
-        if at == -1:
-            return output + refs + back
-        return output[:at] + refs + back + output[at:]
+        output = description_meta(build, src, output)
+        output = fill_blocks(build, src, output, self.policy)
+        return before_article_end(output, "".join(s.html() for s in tail_sections(build, src, self.policy)))

@@ -251,7 +251,34 @@ def render_citation(c: Citation, view: BibView) -> str | None:
     return "; ".join(out) if c.in_text else "(" + "; ".join(out) + ")"
 
 
+REFERENCES_ID, BACKLINKS_ID, GRAPH_ID = "fmkb-references", "fmkb-backlinks", "fmkb-graph"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A block fmkb adds at the end of a page: its heading's id and title (none for a line
+    such as "cite this note") and its HTML. A renderer may place the heading itself."""
+
+    id: str
+    title: str
+    body: str
+
+    def html(self) -> str:
+        return f'<h2 id="{self.id}">{self.title}</h2>\n{self.body}' if self.id else self.body
+
+
 def references_section(
+    keys: list[str],
+    view: BibView,
+    bibliography_url: str | None,
+    note_url: Callable[[str], str | None] = lambda key: None,
+) -> str:
+    """The page's References, heading and list (`references_list`)."""
+    listing = references_list(keys, view, bibliography_url, note_url)
+    return Section(REFERENCES_ID, "References", listing).html() if listing else ""
+
+
+def references_list(
     keys: list[str],
     view: BibView,
     bibliography_url: str | None,
@@ -273,10 +300,7 @@ def references_section(
             extra += f' <a class="fmkb-bib-link" href="{esc(href)}" title="in the bibliography">&#8599;</a>'
         items.append(reference_html(view, key, anchor_id(key), extra))
     listing = "\n".join(items)
-    return (
-        f'<h2 id="fmkb-references">References</h2>\n'
-        f'<ol class="fmkb-references" data-search-exclude>\n{listing}\n</ol>\n'
-    )
+    return f'<ol class="fmkb-references" data-search-exclude>\n{listing}\n</ol>\n'
 
 
 # --- headings and links --------------------------------------------------------
@@ -316,6 +340,9 @@ class PageContext:
     index: Index
     heading_ids: HeadingIds
     url_for: Callable[[str], str]  # note path -> URL of its built page, relative to the current page
+    # vault path -> how the page's Markdown names that note or file, for a page written somewhere
+    # other than its note (a staged copy, `stage.py`); None: as written, relative to the note
+    relink: Callable[[str], str | None] | None = None
 
 
 def link_label(link: WikiLink, target: Note | None) -> str:
@@ -335,7 +362,7 @@ def render_link(link: WikiLink, note: Note, ctx: PageContext) -> str:
     if problem:
         return broken(link.label or link.raw, f"{problem.message} [{problem.rule}]")
     if res.file is not None:
-        rel = _rel(note.path, res.file)
+        rel = (ctx.relink(res.file) if ctx.relink is not None else None) or _rel(note.path, res.file)
         name = posixpath.basename(res.file)
         ext = posixpath.splitext(name)[1].lower()
         if link.embed and ext in IMAGE_EXTS:
@@ -416,6 +443,17 @@ class Stash:
         self.fragments.append((fragment, inert))
         return f"fmkb{self.nonce}t{len(self.fragments) - 1}t"
 
+    def plain(self, text: str) -> str:
+        """The tokens in `text` (a search index's) replaced by what a reader sees of their
+        fragments: the text, escaped, without the markup."""
+        if not self.fragments:
+            return text
+
+        def seen(m: re.Match) -> str:
+            return esc(html.unescape(re.sub(r"<[^>]*>", "", self.fragments[int(m.group(1))][0])), quote=False)
+
+        return re.sub(f"fmkb{self.nonce}t(\\d+)t", seen, text)
+
     def fill(self, html: str) -> str:
         """Put the fragments in; a token that ended up inside a tag (an image's description,
         a raw tag's attribute: a '<' after the last '>' before it) gets its inert text, so no
@@ -471,6 +509,8 @@ def render_body(
         cited.extend(i.key for i in cited_items(c, view.bib.entries) if i.key in view.bib.entries)
         source = note.text[c.start : c.end].strip("[]")
         edits.append((c.start - base, c.end - base, inline(citation, c.items[0].line, source)))
+    if ctx.relink is not None:  # the page is written elsewhere: its Markdown links must still reach
+        edits.extend(_relinked(note, ctx.relink))
     for a, b in note.comments:  # Obsidian comments are the author's, not the reader's
         edits.append((a - base, b - base, re.sub(r"[^\n]", "", note.text[a:b])))
     for block, offset in note_block_offsets(note):
@@ -485,6 +525,25 @@ def render_body(
         last = b
     out.append(markdown[last:])
     return "".join(out), cited
+
+
+def _relinked(note: Note, relink: Callable[[str], str | None]) -> list[tuple[int, int, str]]:
+    """Edits of the note's relative Markdown links to a published note or file, resolved as
+    MkDocs resolves them (`md_target`), naming it from where the page's Markdown is written.
+    Absolute paths, folders and what names nothing stay as written, as MkDocs leaves them."""
+    from .resolve import md_target
+
+    base = note.body_start
+    edits = []
+    for md in note.md_links:
+        path = md.dest.partition("#")[0].partition("?")[0]
+        if md.start < base or not path or path.startswith("/") or path.endswith("/"):
+            continue
+        found = md_target(note.path, md.dest)
+        new = relink(found[0]) if found is not None else None
+        if found is not None and new is not None:
+            edits.append((md.start - base, md.end - base, new + (f"#{found[1]}" if found[1] else "")))
+    return edits
 
 
 def note_block_offsets(note: Note) -> list[tuple[str, int]]:
@@ -616,6 +675,12 @@ _KIND_GROUPS = [("paper", "Papers"), ("model", "Models"), ("concept", "Concepts"
 
 
 def backlinks_section(sources: list[Backlink]) -> str:
+    """Linked from, heading and list (`backlinks_list`)."""
+    listing = backlinks_list(sources)
+    return Section(BACKLINKS_ID, "Linked from", listing).html() if listing else ""
+
+
+def backlinks_list(sources: list[Backlink]) -> str:
     """Linked from: the linking notes grouped by kind, each with the sentence around its link."""
     if not sources:
         return ""
@@ -639,7 +704,12 @@ def backlinks_section(sources: list[Backlink]) -> str:
             f'<h3 class="fmkb-backlinks-kind">{name} {count}</h3>\n<ul class="fmkb-backlinks">\n{items}\n</ul>'
         )
     body = "\n".join(groups)
-    return f'<h2 id="fmkb-backlinks">Linked from</h2>\n<div data-search-exclude>\n{body}\n</div>\n'
+    return f"<div data-search-exclude>\n{body}\n</div>\n"
+
+
+def local_graph_block(data: str) -> str:
+    """The local graph's element: its data (JSON) escaped into an attribute, drawn by fmkb.js."""
+    return f'<div class="fmkb-graph-local" data-graph="{html.escape(data)}"></div>\n'
 
 
 _STOP = re.compile(r"[.!?](\s+)(?=[A-Z\[(\"'])")
@@ -683,6 +753,12 @@ def link_context(note: Note, link: WikiLink, limit: int = 240, breaks: list[tupl
         if end - link.end > half:
             end = text.find(" ", link.end + half, end) if text.find(" ", link.end + half, end) != -1 else end
             tail = "…"
+        if head or tail:  # a cut never falls inside another link or citation: it would show raw
+            for a, b in [(x.start, x.end) for x in note.links] + [(c.start, c.end) for c in note.citations]:
+                if a < start < b:
+                    start = a
+                if a < end < b:
+                    end = b
     sentence = text[start:end]
     plain = _MARKUP.sub(
         lambda m: (m.group(2) or m.group(1) or "") if m.group(0).startswith(("[[", "![[")) else "", sentence

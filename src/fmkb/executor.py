@@ -185,8 +185,9 @@ def _anchored_targets(notes: list[Note]) -> set[str]:
 
 
 def two_processes(job: Job) -> Outcome:
-    """This process parses the bibliography first while the other starts on the notes; both then
-    claim chunks of notes from one counter, exchange identities, and check what they parsed."""
+    """Both processes claim chunks of notes from one counter (a large uncached bibliography is
+    parsed aside meanwhile, so neither keeps its parser's leftovers), exchange identities, and
+    check what they parsed."""
     counter = multiprocessing.get_context("fork").Value("i", 0)
     job.bib.aside()
     worker = Worker(_other_process, job, counter)

@@ -658,3 +658,73 @@ def test_a_note_the_renderer_fails_on_is_a_notice_as_with_mkdocs(tmp_path):
     mkdocs_site, site = both(tmp_path)
     assert "This note is not published" in html(site, "a")
     assert differing(mkdocs_site, site) == []
+
+
+# --- found by the red team: each reads as with MkDocs -------------------------------------
+
+RED_TEAM: dict[str, str | bytes] = {
+    "index.md": "# Home\n\n[[A]] [[B]] [[Graph]] [[Bibliography]] [[tags/index|Tags note]] [[sub/C]]\n",
+    "A.md": "# A\n\n[[index]] Footnote[^1] [@kaplan2020scaling].\n\n"
+    '## A long heading {data-toc-label="Short"}\n\ntext\n\n'
+    '## Another {data-toc-label="<img src=x>"}\n\n'
+    '<a title="1>0" href="../b/">to B</a>\n\n'
+    "## Mine {#fmkb-backlinks}\n\nuniqueminetext\n\n## Refs {#fmkb-references}\n\nmore\n\n[^1]: the note\n",
+    "B.md": "# B\n\n[[A]]\n",
+    "sub/C.md": '# C\n\n[[A]] <img alt="a>b" src="../../pic.png">\n',
+    "pic.png": b"\x89PNG\r\n\x1a\n",
+    "Graph.md": "# My graph note\n\n[[index]]\n",
+    "Bibliography.md": "# My bibliography note\n\n[[index]]\n",
+    "tags/index.md": "# My tags note\n\n[[index]]\n",
+}
+
+
+@pytest.fixture(scope="module")
+def red_team(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("red-team")
+    make_vault(root, RED_TEAM, bib=BIB, mkdocs=YML)
+    return both(root)
+
+
+def test_the_red_team_vault_reads_the_same_under_both_renderers(red_team):
+    site, zsite = red_team
+    assert pages(site) == pages(zsite)
+    assert differing(site, zsite) == []
+
+
+def _toc(page: str) -> list[str]:
+    doc = tree(page)
+    nav = doc.css_first("nav.md-nav--secondary")
+    return [a.text(strip=True) for a in nav.css("a")] if nav is not None else []
+
+
+def test_a_toc_label_is_shown_as_mkdocs_shows_it(red_team):
+    site, zsite = red_team
+    page = html(zsite, "a")
+    assert _toc(page) == _toc(html(site, "a"))
+    assert "Short" in _toc(page)
+    assert "fmkb-content" not in page and "as-written" not in page and "<img" not in page
+
+
+def test_a_relative_url_after_an_attribute_holding_a_gt_is_not_moved(red_team):
+    site, zsite = red_team
+    for url, attribute in (("a", "href"), ("sub/c", "src")):
+        urls = [n.attributes.get(attribute) for n in tree(article(html(zsite, url))).css(f"[{attribute}]")]
+        assert urls == [n.attributes.get(attribute) for n in tree(article(html(site, url))).css(f"[{attribute}]")]
+    assert 'href="../b/">to B' in html(zsite, "a")
+
+
+def test_a_heading_with_the_id_of_an_fmkb_block_keeps_its_place_and_search_entry(red_team):
+    _, zsite = red_team
+    items = json.loads((zsite / "search.json").read_text(encoding="utf-8"))["items"]
+    mine = [i for i in items if i["location"] == "a/#fmkb-backlinks"]
+    assert len(mine) == 1 and "uniqueminetext" in mine[0]["text"]
+    page = article(html(zsite, "a"))
+    assert page.index("uniqueminetext") < page.index('class="footnote"')
+
+
+@pytest.mark.parametrize("url, title", [("graph", "My graph note"), ("bibliography", "My bibliography note")])
+def test_a_note_at_a_generated_page_url_is_published_there_by_both_renderers(red_team, url, title):
+    site, zsite = red_team
+    for built in (site, zsite):
+        assert f">{title}<" in article(html(built, url))
+    assert f">{'My tags note'}<" in article(html(zsite, "tags"))

@@ -224,10 +224,13 @@ class FmkbPlugin(BasePlugin[FmkbConfig]):
                 files.append(File.generated(config, pages.BIB_DOWNLOAD, content=fh.read()))
         published = frozenset(build.urls)
         tags = any(name.split("/")[-1] == "tags" for name in config.plugins)
+        taken = {f.dest_uri for f in files}  # a note at a generated page's URL keeps it
         for src_uri, text in pages.generated_pages(build.analysis, tags).items():
             if files.get_file_from_path(src_uri) is None:
                 page = GeneratedPage.generated(config, src_uri, content=text)
                 assert isinstance(page, GeneratedPage)  # File.generated makes an instance of its class
+                if page.dest_uri in taken:
+                    continue
                 if self.dirty and "<!-- material/tags" in text and src_uri in self._last_pages:
                     # Material's tags plugin lists only the pages a build renders: rendered in a
                     # dirty rebuild, the tags page would lose the rest. A full build refreshes it.

@@ -31,6 +31,7 @@ from urllib.parse import quote
 import yaml
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
+from markdown.treeprocessors import Treeprocessor
 from mkdocs.utils import get_relative_url
 
 from . import pages
@@ -149,8 +150,9 @@ def plan(
         bib_download = pages.BIB_DOWNLOAD not in analysis.vault.files and bool(settings.bibliography)
         # the Bibliography links to the file beside it by the URL MkDocs makes of its name
         bib_link = get_relative_url(pages.BIB_DOWNLOAD, dest_url(plain_dest(BIBLIOGRAPHY_PAGE)))
+        taken_dests = {page.dest for page in staged.values()}  # a note at a generated page's URL keeps it
         for src, text in pages.generated_pages(analysis, tags, bib_link).items():
-            if src not in staged:
+            if src not in staged and plain_dest(src) not in taken_dests:
                 generated[src] = text
                 staged[src] = StagedPage(src, "", plain_dest(src), "")
     out = {  # MkDocs quotes the URLs it makes itself; slugs need no quoting
@@ -385,16 +387,28 @@ def as_written(nonce: str) -> str:
 
 # a URL attribute's value (quoted or not) in a tag; one that starts with a scheme, '/', '#' or
 # nothing is not relative to the page, and no generator rebases it
-_URL_ATTRIBUTE = re.compile(r"""(<[A-Za-z][^<>]*?\s(?:href|src)\s*=\s*)(["']?)([^"'\s>]*)""", re.IGNORECASE)
+# (attributes before it are skipped whole, so a quoted '>' in one does not end the tag)
+_URL_ATTRIBUTE = re.compile(
+    r"""(<[A-Za-z][^\s/>]*(?:\s+(?!(?:href|src)\s*=)[^\s"'=<>`/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*"""
+    r"""\s+(?:href|src)\s*=\s*)(["']?)([^"'\s>]*)""",
+    re.IGNORECASE,
+)
 _NOT_RELATIVE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|[#/]|$")
 
 
 class _Bounds(Postprocessor):
+    """Runs on the page's HTML only: Python-Markdown also runs the postprocessors over
+    fragments (the toc extension over a `data-toc-label`), which must stay as they are."""
+
     def __init__(self, md: Markdown, nonce: str) -> None:
         super().__init__(md)
         self.nonce = nonce
+        self.armed = False  # set once every tree processor has run: what follows is the page
 
     def run(self, text: str) -> str:
+        if not self.armed:
+            return text
+        self.armed = False
         mark = as_written(self.nonce)
 
         def keep(m: re.Match) -> str:
@@ -411,8 +425,8 @@ class _Bounds(Postprocessor):
             # A theme may print a heading's HTML in its table of contents, where fmkb's
             # sanitizer never runs: it gets the heading's text, as MkDocs gives it.
             token["html"] = token.get("name", "")
-            if token.get("data-toc-label"):
-                token["data-toc-label"] = html.escape(html.unescape(token["data-toc-label"]))
+            if token.get("data-toc-label"):  # its text, as the toc extension names the heading
+                token["data-toc-label"] = token.get("name", "")
         start, end = bounds(self.nonce)
         return f"{start}{text}{end}"
 
@@ -433,7 +447,20 @@ class ContentBounds(Extension):
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
-        md.postprocessors.register(_Bounds(md, str(self.getConfig("nonce"))), "fmkb_bounds", -1000)
+        bounds = _Bounds(md, str(self.getConfig("nonce")))
+        md.treeprocessors.register(_Arm(md, bounds), "fmkb_bounds_arm", -1000)
+        md.postprocessors.register(bounds, "fmkb_bounds", -1000)
+
+
+class _Arm(Treeprocessor):
+    """The last tree processor: the next run of the postprocessors is the page's."""
+
+    def __init__(self, md: Markdown, bounds: _Bounds) -> None:
+        super().__init__(md)
+        self.bounds = bounds
+
+    def run(self, root: Any) -> None:
+        self.bounds.armed = True
 
 
 def makeExtension(**kwargs: Any) -> ContentBounds:  # noqa: N802 (Python-Markdown's entry point)
@@ -477,7 +504,8 @@ def finish_page(layout: Layout, build: Build, src: str, output: str, policy: Pol
 def _footnotes_first(content: str, slots: set[str], nonce: str) -> str:
     """The footnotes (which Python-Markdown puts last) before the blocks fmkb adds, where the
     MkDocs build has them."""
-    found = [content.find(f'<h2 id="{slot}"') if slot in TAIL_HEADINGS else -1 for slot in slots]
+    # the last heading with the id: a note's own heading may have taken it before fmkb's block
+    found = [content.rfind(f'<h2 id="{slot}"') if slot in TAIL_HEADINGS else -1 for slot in slots]
     found += [content.find(tail_placeholder(nonce, CITE_LINE))] if CITE_LINE in slots else []
     starts = [at for at in found if at != -1]
     if not starts:
@@ -496,11 +524,24 @@ def finish_search_items(
     note's aliases. `items`: dicts with `location` ('url#anchor'), `title` and `text`.
     Run before `finish_page`, which empties the build's stashes."""
     by_url = {("" if p.url == "./" else p.url): src for src, p in layout.pages.items()}
+    # fmkb's blocks: on a page with them, the last entry with each block's id (a note's own
+    # heading may have the id too, and keeps its entry, as in the MkDocs build)
+    seen: set[tuple[str, str]] = set()
+    skip: set[int] = set()
+    for at in reversed(range(len(items))):
+        url, _, anchor = str(items[at].get("location", "")).partition("#")
+        if (
+            anchor in layout.tails.get(by_url.get(url, ""), ())
+            and anchor in TAIL_HEADINGS
+            and (url, anchor) not in seen
+        ):
+            seen.add((url, anchor))
+            skip.add(at)
     out = []
-    for item in items:
-        url, _, anchor = str(item.get("location", "")).partition("#")
-        if anchor in TAIL_HEADINGS:
+    for at, item in enumerate(items):
+        if at in skip:
             continue
+        url = str(item.get("location", "")).partition("#")[0]
         stash = build.stashes.get(by_url.get(url, ""))
         for name in ("title", "text"):
             value = item.get(name)

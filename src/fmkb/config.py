@@ -368,9 +368,11 @@ def load_settings(config_file: str = "mkdocs.yml") -> Settings:
     return load_project(config_file)[0]
 
 
-def load_project(config_file: str = "mkdocs.yml") -> tuple[Settings, Any]:
+def load_project(config_file: str = "mkdocs.yml", quiet: bool = True) -> tuple[Settings, Any]:
     """The settings, and MkDocs' own validated configuration (for a command that publishes the
-    site another way: its name, address, plugins and the fmkb plugin's options)."""
+    site another way: its name, address, plugins and the fmkb plugin's options). `quiet`: MkDocs'
+    own warnings about the configuration are not said (a command that publishes, and so fails
+    where `mkdocs build --strict` fails, passes False and hears them through the `mkdocs` log)."""
     if not os.path.isfile(config_file):
         raise ConfigError(f"{config_file} not found: run fmkb in the folder that holds mkdocs.yml, or pass -f")
     from mkdocs import exceptions
@@ -378,7 +380,8 @@ def load_project(config_file: str = "mkdocs.yml") -> tuple[Settings, Any]:
 
     mkdocs_log = logging.getLogger("mkdocs")
     level = mkdocs_log.level
-    mkdocs_log.setLevel(logging.ERROR)  # MkDocs' own chatter is not fmkb's output
+    if quiet:
+        mkdocs_log.setLevel(logging.ERROR)  # MkDocs' own chatter is not fmkb's output
     try:
         cfg = load_config(config_file=config_file)
     except exceptions.ConfigurationError as e:

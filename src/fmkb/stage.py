@@ -22,9 +22,10 @@ import os
 import posixpath
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -207,29 +208,66 @@ def _default_nav(sources: list[str], paths: dict[str, str]) -> list[Any]:
     return sorted(root, key=rank)
 
 
+def nav_page(entry: str) -> str:
+    """The source a `nav:` entry names, as MkDocs looks it up (`Files.get_file_from_path`)."""
+    return PurePosixPath(entry).as_posix()
+
+
+def nav_links(items: list[Any], pages: Collection[str]) -> list[str]:
+    """The entries of a `nav:` setting that name no page of the site, as written: MkDocs makes
+    each a link to that address (and says so, unless it is another site's)."""
+    out: list[str] = []
+    for item in items:
+        values = item.values() if isinstance(item, dict) else [item]
+        for value in values:
+            if isinstance(value, str) and nav_page(value) not in pages:
+                out.append(value)
+            elif isinstance(value, list):
+                out += nav_links(value, pages)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """An untitled `nav:` entry naming no page: MkDocs' link to it, titled "None"."""
+
+    url: str
+
+
 def _mapped_nav(items: list[Any], paths: dict[str, str]) -> list[Any]:
-    """The site's own `nav:` with each page's source path replaced by its staged path."""
+    """The site's own `nav:` with each page's source path replaced by its staged path; an entry
+    naming no page stays the link MkDocs makes of it, titled as MkDocs titles it."""
 
     def one(item: Any) -> Any:
         if isinstance(item, str):
-            return paths.get(item, item)
+            staged = paths.get(nav_page(item))
+            return staged if staged is not None else _Link(item)
         if isinstance(item, dict):
             return {
-                title: (one(value) if isinstance(value, str) else [one(x) for x in value or []])
+                title: paths.get(nav_page(value), value) if isinstance(value, str) else [one(x) for x in value or []]
                 for title, value in item.items()
             }
         return item
 
-    mapped = [one(x) for x in items]
-
     def rank(item: Any) -> tuple[int, str]:
+        if isinstance(item, _Link):
+            return nav_rank(False, False, None, None)
         if isinstance(item, str):
             return nav_rank(True, False, "index.md" if item == paths.get("index.md") else item, None)
         title, value = next(iter(item.items()))
         page = isinstance(value, str)
         return nav_rank(page, not page, "index.md" if value == paths.get("index.md") else None, str(title))
 
-    return sorted(mapped, key=rank)
+    def written(item: Any) -> Any:
+        if isinstance(item, _Link):
+            return {"None": item.url}
+        if isinstance(item, dict):
+            return {
+                title: value if isinstance(value, str) else [written(x) for x in value] for title, value in item.items()
+            }
+        return item
+
+    return [written(x) for x in sorted((one(x) for x in items), key=rank)]
 
 
 # --- writing the stage ------------------------------------------------------------------

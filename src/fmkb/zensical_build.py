@@ -12,18 +12,24 @@ The finished site replaces `site-zensical/` in one rename.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import html
 import importlib.util
 import json
+import logging
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -42,12 +48,15 @@ from .stage import (
     finish_page,
     finish_search_items,
     here,
+    nav_links,
+    nav_page,
     plan,
     rewrite,
     write_stage,
 )
 
 STAGE_DIR = ".fmkb-zensical"  # fmkb's own: the staged docs, the generated config, Zensical's output and cache
+LOCK_FILE = ".fmkb-zensical.lock"  # fmkb's own: held while a build uses the staging and site folders
 SITE_DIR = "site-zensical"
 STAGE_MARK = "FMKB-STAGE"  # in the staging folder: fmkb made it and empties it on every build
 SITE_MARK = ".fmkb-zensical-site"  # in the published site: fmkb wrote it and may replace it
@@ -55,8 +64,17 @@ INSTALL_HINT = "pip install 'fmkb[zensical]'"
 TAGS_PAGE = "tags.md"
 SEARCH_FILE = "search.json"  # Zensical's search index, at the site's root
 SEARCH_INHERITED = ("level", "path", "tags")  # what an alias entry copies from its page's entry
-# Zensical's own progress lines: the rest of what it says is passed on
-_BANNER = ("Build started", "Build finished", "No issues found")
+# Zensical's own progress lines, and a chained traceback's separators: the rest of what it says is passed on
+_BANNER = (
+    "Build started",
+    "Build finished",
+    "No issues found",
+    "The above exception was the direct cause",
+    "During handling of the above exception",
+)
+# Zensical (0.0.73) hands most settings to its Rust core, which takes only text, numbers, booleans,
+# lists and mappings: a date, a set or a Python object there stops the build with this
+_UNTAKEN_SETTING = re.compile(r"failed to extract field Project\.(\w+)")
 
 
 class PublishError(Exception):
@@ -134,6 +152,100 @@ def fresh_stage(places: Places) -> None:
         fh.write("Made by `fmkb zensical`, and emptied on every build: do not keep anything here.\n")
 
 
+@contextlib.contextmanager
+def project_lock(root: str) -> Iterator[None]:
+    """Hold fmkb's lock file in the project while a build uses its staging and site folders:
+    a second `fmkb zensical` in the same project stops at once, touching nothing. The lock is
+    the kernel's (`flock`), so a build that dies leaves none behind; the file stays."""
+    path = os.path.join(root, LOCK_FILE)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise PublishError(f"'{path}' is a symbolic link; fmkb will not follow it (remove it)") from None
+        raise PublishError(f"cannot open the lock file '{path}': {e.strerror or e}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PublishError(f"'{path}' is not a plain file; move it away")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishError(
+                f"another `fmkb zensical` is building this project (it holds {LOCK_FILE}); "
+                "nothing was touched: run again once it has finished"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+class MkdocsLog(logging.Handler):
+    """MkDocs' warnings while fmkb reads the project (the configuration, MkDocs' list of the
+    notes folder, the navigation), said as `mkdocs build` says them and counted: a strict build
+    fails on each, as `mkdocs build --strict` does. Used as a `with` block around the reading."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self.say = say
+        self.count = 0
+        self._logger = logging.getLogger("mkdocs")
+        self._kept = (logging.NOTSET, True)  # the logger's level and propagation, while in the block
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.report(record.levelno, record.getMessage())
+
+    def report(self, level: int, message: str) -> None:
+        """Say and count one of MkDocs' messages at `level`; below WARNING it is neither (MkDocs'
+        INFO lines are progress, and no strict build fails on them)."""
+        if level < logging.WARNING:
+            return
+        self.count += 1
+        self.say(f"{logging.getLevelName(level):<7} -  {printable(message)}")
+
+    def __enter__(self) -> MkdocsLog:
+        self._kept = (self._logger.level, self._logger.propagate)
+        self._logger.addHandler(self)
+        self._logger.setLevel(logging.WARNING)
+        self._logger.propagate = False  # said here once, not again by a handler of the caller's
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._kept[0])
+        self._logger.propagate = self._kept[1]
+
+
+def nav_warnings(cfg: Any, layout: Layout) -> list[tuple[int, str]]:
+    """What `mkdocs build` logs about the `nav:` entries naming no page, at the levels the
+    site's `validation.nav` sets (MkDocs' `get_navigation`); another site's address is fine."""
+    if not cfg["nav"]:
+        return []
+    rules = cfg["validation"]["nav"]
+    found = set(layout.pages) | layout.files
+    out = []
+    for url in nav_links(cfg["nav"], found):
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            continue
+        if url.startswith("/") and rules["absolute_links"] >= 0:  # -1: relative to the docs folder
+            out.append(
+                (
+                    rules["absolute_links"],
+                    f"An absolute path to '{url}' is included in the 'nav' configuration, "
+                    "which presumably points to an external resource.",
+                )
+            )
+        elif not (url.startswith("/") and nav_page(url.lstrip("/")) in found):
+            out.append(
+                (
+                    rules["not_found"],
+                    f"A reference to '{url}' is included in the 'nav' configuration, "
+                    "which is not found in the documentation files.",
+                )
+            )
+    return out
+
+
 # --- the generated configuration -----------------------------------------------------
 
 
@@ -172,19 +284,67 @@ def _names(items: Node | None) -> list[str]:
     return out
 
 
+_MAP, _SEQ, _NULL = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:null"
+
+
+def _composed(path: str, seen: tuple[str, ...] = ()) -> MappingNode:
+    """A configuration file's YAML nodes (tags kept as written) with its `INHERIT` resolved as
+    MkDocs resolves it (`mkdocs.utils.yaml.yaml_load`), so that what fmkb adds extends what the
+    parent sets instead of replacing it: the parent's path is relative to the file naming it,
+    a parent may inherit in turn, and the file's settings are merged into its parent's
+    (mappings key by key, anything else, lists included, replaced)."""
+    real = os.path.realpath(path)
+    if real in seen:
+        raise PublishError(f"{path}: INHERIT comes back to this file; fmkb cannot merge a circle")
+    with open(path, encoding="utf-8") as fh:
+        root = yaml.compose(fh, Loader=yaml.SafeLoader) or MappingNode(_MAP, [])
+    if not isinstance(root, MappingNode):
+        raise PublishError(f"{path}: not a mapping of settings")
+    inherit = _get(root, "INHERIT")
+    if inherit is None:
+        return root
+    _set(root, "INHERIT", None)
+    if not isinstance(inherit, ScalarNode):
+        raise PublishError(f"{path}: INHERIT is not the path of a file")
+    parent = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), inherit.value))
+    if not os.path.isfile(parent):
+        raise PublishError(f"{path}: the inherited configuration '{inherit.value}' is not found (looked for {parent})")
+    return _merged(_composed(parent, (*seen, real)), root)
+
+
+def _merged(parent: MappingNode, child: MappingNode) -> MappingNode:
+    """`child`'s settings over `parent`'s, in `parent`: mappings merged, the rest replaced."""
+    for key, value in child.value:
+        name = _key(key)
+        old = _get(parent, name) if name is not None else None
+        if isinstance(old, MappingNode) and isinstance(value, MappingNode) and old.tag == value.tag == _MAP:
+            _merged(old, value)
+        elif old is not None:
+            parent.value = [(k, value if _key(k) == name else v) for k, v in parent.value]
+        else:
+            parent.value.append((key, value))
+    return parent
+
+
+def _as_list(extensions: MappingNode) -> SequenceNode:
+    """Markdown extensions written as a mapping, in the list form: `- name` for one without
+    options, `- name: {options}` for one with (MkDocs' `MarkdownExtensions` reads both)."""
+    items: list[Node] = []
+    for name, options in extensions.value:
+        bare = (isinstance(options, ScalarNode) and options.tag == _NULL) or (
+            isinstance(options, MappingNode) and not options.value
+        )
+        items.append(name if bare else MappingNode(_MAP, [(name, options)]))
+    return SequenceNode(_SEQ, items)
+
+
 def stage_config(config_file: str, settings: Settings, layout: Layout, nonce: str) -> str:
     """mkdocs.yml as Zensical is to read it for the staged docs: every setting kept as written
     (`!ENV` and `!!python/name:` tags included), except the fmkb plugin, MkDocs hooks and file
     patterns (the stage holds exactly what is published); the staged docs and Zensical's
     output folder; the navigation in the plugin's order; fmkb's assets; every Markdown
     extension fmkb renders with, plus `fmkb.stage`; and Material's classic look."""
-    with open(config_file, encoding="utf-8") as fh:
-        root = yaml.compose(fh, Loader=yaml.SafeLoader)
-    if not isinstance(root, MappingNode):
-        raise PublishError(f"{config_file}: not a mapping of settings")
-    inherit = _get(root, "INHERIT")
-    if isinstance(inherit, ScalarNode):  # relative to the original file, which stays where it is
-        inherit.value = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(config_file)), inherit.value))
+    root = _composed(config_file)
     plugins = _get(root, "plugins")
     if isinstance(plugins, SequenceNode):
         plugins.value = [p for p, name in zip(plugins.value, _names(plugins), strict=True) if name != "fmkb"]
@@ -208,6 +368,9 @@ def stage_config(config_file: str, settings: Settings, layout: Layout, nonce: st
         if asset not in _names(listed):
             listed.value.append(_node(asset))
     extensions = _get(root, "markdown_extensions")
+    if isinstance(extensions, MappingNode):  # `toc: {permalink: true}`: MkDocs takes it, Zensical reads lists
+        extensions = _as_list(extensions)
+        _set(root, "markdown_extensions", extensions)
     if not isinstance(extensions, SequenceNode):
         extensions = _node([])
         _set(root, "markdown_extensions", extensions)
@@ -244,6 +407,20 @@ def run_zensical(places: Places) -> tuple[int, list[str]]:
     if frames:
         said = said[: frames[0]] + [line for line in said[frames[0] :] if not line.startswith((" ", "Traceback"))]
     return done.returncode, [line for line in said if not line.startswith(_BANNER)]
+
+
+def _failure(status: int, said: list[str]) -> str:
+    """Why Zensical failed, in one sentence: a setting it cannot take is named."""
+    for line in said:
+        found = _UNTAKEN_SETTING.search(line)
+        if found:
+            return (
+                f"Zensical cannot take the setting '{found.group(1)}' of the configuration: it holds a value other "
+                "than text, a number, a boolean, a list or a mapping (a Python tag such as !!python/name:, a date, "
+                "a set), which `mkdocs build` takes; nothing published (hint: this is a limit of Zensical, which "
+                "takes such values only in the options of markdown_extensions: quote the value or remove it)"
+            )
+    return f"zensical build failed (exit status {status}); nothing published"
 
 
 def finish_site(places: Places, layout: Layout, build: Build, policy: Policy, squeezed: bool, cfg: Any = None) -> None:
@@ -338,55 +515,63 @@ def publish_site(places: Places) -> None:
 
 def build_with_zensical(config_file: str, site_dir: str | None, strict: bool, say: Callable[[str], None]) -> int:
     """`fmkb zensical`: check, stage, build, finish, publish. Returns the exit status: 0 built
-    (diagnostics reported as `mkdocs build` reports them), 1 when `strict` and the check found
-    errors (nothing is built, as `mkdocs build --strict` aborts) or Zensical failed, 2 when
-    Zensical is missing or a folder is in the way."""
+    (diagnostics and MkDocs' warnings reported as `mkdocs build` reports them), 1 when strict
+    (`strict`, or `strict: true` in mkdocs.yml) and anything `mkdocs build --strict` fails on
+    was found (nothing is built) or Zensical failed, 2 when Zensical is missing, another
+    `fmkb zensical` is building the project, or a folder is in the way."""
     started = time.perf_counter()
     if not zensical_installed():
         say(f"fmkb: error: Zensical is not installed (hint: {INSTALL_HINT})")
         return 2
+    try:
+        with project_lock(os.path.dirname(os.path.abspath(config_file))):
+            return _build(config_file, site_dir, strict, say, started)
+    except PublishError as e:
+        say(f"fmkb: error: {e}")
+        return e.code
+
+
+def _build(config_file: str, site_dir: str | None, strict: bool, say: Callable[[str], None], started: float) -> int:
+    """The build, once this run holds the project's lock."""
     from .dates import last_updated
     from .engine import analyze
 
-    settings, cfg = load_project(config_file)
-    options = cfg.plugins["fmkb"].config
-    places = Places.of(settings, site_dir)
-    try:
-        check_places(places, settings)
-    except PublishError as e:
-        say(f"fmkb: error: {e}")
-        return e.code
-    analysis = analyze(settings)
     errors = 0
-    for d in analysis.report.diagnostics:
-        errors += d.severity is Severity.ERROR
-        say(("WARNING -  " if d.severity is Severity.ERROR else "INFO    -  ") + one_line(d))
-    if strict and errors:
-        say(f"fmkb: aborted with {errors} error{'s' if errors != 1 else ''} in strict mode; nothing built")
+    with MkdocsLog(say) as mkdocs_log:
+        settings, cfg = load_project(config_file, quiet=False)
+        options = cfg.plugins["fmkb"].config
+        places = Places.of(settings, site_dir)
+        check_places(places, settings)
+        analysis = analyze(settings)
+        for d in analysis.report.diagnostics:
+            errors += d.severity is Severity.ERROR
+            say(("WARNING -  " if d.severity is Severity.ERROR else "INFO    -  ") + one_line(d))
+        build = Build.of(analysis)
+        # a note the check's renderer failed on is published as the plugin publishes it: a notice
+        # (Zensical would stop the whole build on it)
+        prefix = analysis.vault.prefix
+        failed = {d.path[len(prefix) :] for d in analysis.report.diagnostics if d.rule == "note-too-complex"}
+        if options.last_updated:
+            build.updated = last_updated(settings.docs_dir, build.notes)
+        tags = any(name.split("/")[-1] == "tags" for name in cfg.plugins)
+        layout = plan(
+            build,
+            settings,
+            clean_urls=options.clean_urls,
+            generate=options.generate_pages,
+            tags=tags,
+            nav_config=cfg["nav"],
+            nav_limit=options.nav_limit,
+            unrenderable=(failed & build.notes.keys()) - build.too_complex,
+        )
+        for level, message in nav_warnings(cfg, layout):
+            mkdocs_log.report(level, message)
+    failing = errors + mkdocs_log.count
+    if (strict or cfg["strict"]) and failing:
+        say(f"fmkb: aborted with {failing} warning{'s' if failing != 1 else ''} in strict mode; nothing built")
         return 1
-    build = Build.of(analysis)
-    # a note the check's renderer failed on is published as the plugin publishes it: a notice
-    # (Zensical would stop the whole build on it)
-    prefix = analysis.vault.prefix
-    failed = {d.path[len(prefix) :] for d in analysis.report.diagnostics if d.rule == "note-too-complex"}
-    if options.last_updated:
-        build.updated = last_updated(settings.docs_dir, build.notes)
-    tags = any(name.split("/")[-1] == "tags" for name in cfg.plugins)
-    layout = plan(
-        build,
-        settings,
-        clean_urls=options.clean_urls,
-        generate=options.generate_pages,
-        tags=tags,
-        nav_config=cfg["nav"],
-        nav_limit=options.nav_limit,
-        unrenderable=(failed & build.notes.keys()) - build.too_complex,
-    )
     try:
         count = _stage_build_publish(places, layout, build, settings, cfg, config_file, say)
-    except PublishError as e:
-        say(f"fmkb: error: {e}")
-        return e.code
     except OSError as e:  # a folder fmkb cannot write, a full disk: said, never a traceback
         where = f"{e.filename}: " if e.filename else ""
         say(f"fmkb: error: {where}{e.strerror or e}; nothing published")
@@ -420,7 +605,7 @@ def _stage_build_publish(
     for line in said:
         say(f"zensical: {line}")
     if status != 0:
-        raise PublishError(f"zensical build failed (exit status {status}); nothing published", 1)
+        raise PublishError(_failure(status, said), 1)
     policy = Policy.allowing(settings.allow_html, tuple(settings.markdown.names))
     try:
         finish_site(places, layout, build, policy, options.squeeze_html, cfg)

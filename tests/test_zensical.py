@@ -22,29 +22,12 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from conftest import make_vault
+from conftest import BIB, make_vault
 
 pytest.importorskip("zensical")
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-
-BIB = """\
-@misc{kaplan2020scaling,
-  title  = {Scaling Laws for Neural Language Models},
-  author = {Kaplan, Jared and McCandlish, Sam},
-  year   = {2020},
-  eprint = {2001.08361},
-  archivePrefix = {arXiv}
-}
-
-@inproceedings{hoffmann2022training,
-  title     = {Training Compute-Optimal Large Language Models},
-  author    = {Hoffmann, Jordan and Borgeaud, Sebastian},
-  booktitle = {Advances in Neural Information Processing Systems},
-  year      = {2022}
-}
-"""
 
 YML = """\
 site_name: tiny
@@ -172,11 +155,15 @@ def both(root: Path, env: dict | None = None) -> tuple[Path, Path]:
     return root / "site", root / "site-zensical"
 
 
+def vault_both(root: Path, notes: dict[str, str | bytes]) -> tuple[Path, Path]:
+    """A vault of these notes (the test bibliography and configuration), built both ways."""
+    make_vault(root, notes, bib=BIB, mkdocs=YML)
+    return both(root)
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("tiny")
-    make_vault(root, NOTES, bib=BIB, mkdocs=YML)
-    return both(root)
+    return vault_both(tmp_path_factory.mktemp("tiny"), NOTES)
 
 
 @pytest.fixture(scope="module")
@@ -457,9 +444,7 @@ HOSTILE_NAMES = {
 
 @pytest.fixture(scope="module")
 def strange(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("strange")
-    make_vault(root, HOSTILE_NAMES, bib=BIB, mkdocs=YML)
-    return both(root)
+    return vault_both(tmp_path_factory.mktemp("strange"), HOSTILE_NAMES)
 
 
 def test_titles_aliases_and_tags_with_markup_or_jinja_are_text(strange):
@@ -680,9 +665,7 @@ RED_TEAM: dict[str, str | bytes] = {
 
 @pytest.fixture(scope="module")
 def red_team(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("red-team")
-    make_vault(root, RED_TEAM, bib=BIB, mkdocs=YML)
-    return both(root)
+    return vault_both(tmp_path_factory.mktemp("red-team"), RED_TEAM)
 
 
 def test_the_red_team_vault_reads_the_same_under_both_renderers(red_team):

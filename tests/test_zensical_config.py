@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import pytest
 
 from conftest import make_vault
+from fmkb import fsutil, zensical_build
 
 pytest.importorskip("zensical")
 
@@ -237,3 +238,49 @@ def test_a_setting_zensical_cannot_take_is_named_as_zensicals_limit(tmp_path):
     assert "hint: this is a limit of Zensical" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not (tmp_path / "site-zensical").exists()
+
+
+def _places(tmp_path: Path) -> zensical_build.Places:
+    stage = tmp_path / ".fmkb-zensical"
+    (stage / "site").mkdir(parents=True)
+    (stage / "site" / "new.html").write_text("new")
+    (tmp_path / "site-zensical").mkdir()
+    (tmp_path / "site-zensical" / "old.html").write_text("old")
+    return zensical_build.Places(
+        str(tmp_path),
+        str(stage),
+        str(stage / "docs"),
+        str(stage / "mkdocs.yml"),
+        str(stage / "site"),
+        str(tmp_path / "site-zensical"),
+    )
+
+
+def _swapped(a: Path, b: Path) -> bool:
+    """Two folders holding `x` and `y`, swapped if the system can (else unchanged)."""
+    for folder, name in ((a, "x"), (b, "y")):
+        folder.mkdir()
+        (folder / name).write_text(name)
+    return fsutil.exchange(str(a), str(b))
+
+
+def test_two_folders_are_swapped_in_one_step(tmp_path):
+    if not _swapped(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("this system cannot swap two paths in one step")
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["y"]
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["x"]
+
+
+def test_a_new_site_replaces_the_last_without_a_moment_with_no_folder(tmp_path, monkeypatch):
+    if not _swapped(tmp_path / "p", tmp_path / "q"):
+        pytest.skip("this system cannot swap two paths in one step")
+    places = _places(tmp_path)
+
+    def no_rename(*a):  # a rename would leave a moment with no site folder
+        raise AssertionError("renamed")
+
+    monkeypatch.setattr(zensical_build.os, "rename", no_rename)
+    zensical_build.publish_site(places)
+    site = tmp_path / "site-zensical"
+    assert sorted(p.name for p in site.iterdir()) == [zensical_build.SITE_MARK, "new.html"]
+    assert not Path(places.built).exists()

@@ -76,3 +76,19 @@ def write_atomic(path: str, data: bytes | Iterable[bytes]) -> None:
         os.replace(tmp, path)
     finally:
         _unlink_quietly(tmp)
+
+
+def exchange(a: str, b: str) -> bool:
+    """Swap two existing paths in one step (Linux's `renameat2` with RENAME_EXCHANGE), so
+    that a reader of either name always finds one of the two; False, with nothing changed,
+    where the system cannot (another OS, an old kernel or C library, two filesystems)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return done == 0

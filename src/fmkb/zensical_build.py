@@ -36,6 +36,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .config import Settings, load_project
 from .diagnostics import Severity, one_line, printable
+from .fsutil import exchange
 from .pages import slug_tag
 from .publish import HeadingIds
 from .sanitize import Policy
@@ -499,11 +500,15 @@ def link_tags(output: str, tags_url: str | None) -> str:
 
 
 def publish_site(places: Places) -> None:
-    """Put the finished site in place of the last one, by renames (a reader of the folder
-    sees the old site or the new one, never half of each)."""
+    """Put the finished site in place of the last one: swapped in one step where the system
+    can (a reader of the folder finds the old site or the new one, never half of each, and
+    never no folder), else by two renames."""
     with open(os.path.join(places.built, SITE_MARK), "w", encoding="utf-8") as fh:
         fh.write("Written by `fmkb zensical`, which replaces this folder on every build.\n")
-    old = os.path.join(places.stage, "old-site")
+    if os.path.exists(places.site) and exchange(places.built, places.site):
+        shutil.rmtree(places.built)  # the last site, swapped out in the same step
+        return
+    old = os.path.join(places.stage, "old-site")  # where the system cannot swap: two renames
     if os.path.exists(places.site):
         os.rename(places.site, old)
     else:

@@ -170,3 +170,32 @@ def test_a_note_edited_between_parsing_and_checking_is_reported_and_not_cached(t
     assert [(d.rule, d.message) for d in found] == [("file-unreadable", "changed while it was being checked")]
     assert found[0].hint == "run the check again"
     assert not list(Path(settings.cache_dir).glob("check-*.json"))  # nothing cached for unscanned bytes
+
+
+def test_a_lean_split_check_takes_only_what_checking_reads_of_a_bibliography_parsed_aside(tmp_path, monkeypatch):
+    _lean_vault(tmp_path)
+    settings = load_settings(str(tmp_path / "mkdocs.yml"))
+    expected = _json(engine.analyze(dataclasses.replace(settings, cache_dir="")).report)
+    monkeypatch.setattr(executor, "SPLIT_NOTES", 10)
+    monkeypatch.setattr(executor, "LEAN_NOTES", 10)
+    monkeypatch.setattr(bibcache, "PARALLEL_BIB_BYTES", 0)
+    monkeypatch.setattr(fork, "usable_cores", lambda: 2)
+    kept = []
+    real = bibcache.BibSource.get
+    monkeypatch.setattr(bibcache.BibSource, "get", lambda self: kept.append(real(self)[0]) or real(self))
+    assert _json(engine.check(settings)) == expected
+    assert kept and all(len(e.fields) <= 1 for bib in kept for e in bib.entries.values())  # years only
+    assert all(e.line > 0 for e in kept[-1].entries.values())  # bib-unused points at each entry
+    whole = bibcache.BibSource(settings.bibliography, "references.bib", settings.cache_dir).get()[0]
+    assert any("title" in e.fields for e in whole.entries.values())  # the cache holds it whole
+
+
+def test_what_checking_reads_of_a_bibliography_keeps_years_lines_and_diagnostics():
+    from fmkb.bibliography import parse_bibliography
+
+    text = "@misc{a2020x, title={T}, year={2020}, howpublished={w}}\n\n@misc{broken, title={T}\n\n@misc{b, title={U}}\n"
+    bib = parse_bibliography(text, "refs.bib")
+    light = bib.for_checking()
+    assert light.years() == bib.years() and light.diagnostics == bib.diagnostics
+    assert {k: e.line for k, e in light.entries.items()} == {k: e.line for k, e in bib.entries.items()}
+    assert light.unknown_key("broken") == bib.unknown_key("broken")

@@ -135,16 +135,18 @@ class BibSource:
         self._cached = False  # what `get` gave is in the cache already (read from it, or saved)
         self._worker: Worker | None = None
 
-    def aside(self) -> bool:
+    def aside(self, for_checking: bool = False) -> bool:
         """Start parsing on the other core, when the file is large and not in the cache;
-        whether it started (or had)."""
+        whether it started (or had). `for_checking`: only what a check reads comes back
+        (`Bibliography.for_checking`): the full parse never enters this process."""
         if self._worker is not None:
             return True
         if self._got is not None or self._memo or not self.path or not can_fork():
             return False
         if os.path.getsize(self.path) < PARALLEL_BIB_BYTES or is_cached(self.cache_dir, digest_of(self.path)):
             return False
-        self._worker = call_aside(_parsed_json, self.path, self.shown, self.cache_dir)
+        parse = _parsed_for_checking if for_checking else _parsed_json
+        self._worker = call_aside(parse, self.path, self.shown, self.cache_dir)
         return True
 
     def get(self) -> tuple[Bibliography, str]:
@@ -159,16 +161,26 @@ class BibSource:
             save(self.cache_dir, *self._got)
             self._cached = True
 
+    def lighten(self) -> None:
+        """Keep only what a check reads of the bibliography (`Bibliography.for_checking`), once it
+        is cached: a large check holds it to the end."""
+        bib, digest = self.get()
+        self.save()
+        self._got = (bib.for_checking(), digest)
+
     def _from_worker(self) -> tuple[Bibliography, str] | None:
         if self._worker is None:
             return None
         try:
-            text, digest = self._worker.recv()
+            got, digest = self._worker.recv()
         except WorkerLost:
             return None
         finally:
             self._worker.close()
-        bib = from_json(text, digest)
+        if isinstance(got, Bibliography):  # for checking only: the other process cached it whole
+            self._cached = True
+            return got, digest
+        bib = from_json(got, digest)
         if bib is None:
             return None
         self._cached = True  # the other process cached it
@@ -190,6 +202,14 @@ class BibSource:
             self._memo.clear()
             self._memo[digest] = bib
         return bib, digest
+
+
+def _parsed_for_checking(path: str, shown: str, cache_dir: str) -> tuple[Bibliography, str]:
+    """In the other process: parse and cache, and hand back only what a check reads."""
+    bib, digest, text = lookup(path, shown, cache_dir)
+    if text is None:
+        save(cache_dir, bib, digest)
+    return bib.for_checking(), digest
 
 
 def _parsed_json(path: str, shown: str, cache_dir: str) -> tuple[str, str]:

@@ -65,8 +65,10 @@ def run(job: Job, parallel: bool) -> Outcome:
 
 
 def in_process(job: Job) -> Outcome:
-    if not job.bib.aside():  # a large uncached bibliography is parsed on the other core meanwhile
+    if not job.bib.aside(for_checking=job.lean):  # a large uncached bibliography is parsed aside
         job.bib.get()  # or first: the notes then reuse the memory its parser lets go
+    if job.lean:
+        job.bib.lighten()
     share = _Share()
     share.add(job, job.paths)
     bib, _ = job.bib.get()
@@ -189,11 +191,13 @@ def two_processes(job: Job) -> Outcome:
     parsed aside meanwhile, so neither keeps its parser's leftovers), exchange identities, and
     check what they parsed."""
     counter = multiprocessing.get_context("fork").Value("i", 0)
-    job.bib.aside()
+    job.bib.aside(for_checking=job.lean)
     worker = Worker(_other_process, job, counter)
     try:
         share = _Share()
         _claim_chunks(job, counter, share)
+        if job.lean:
+            job.bib.lighten()  # (read from the cache whole, or parsed here)
         bib, _ = job.bib.get()
         theirs = _unpack(worker.recv())
         worker.send((_pack(share.identities), bib.path, bib.years()))

@@ -67,8 +67,8 @@ def run(job: Job, parallel: bool) -> Outcome:
 def in_process(job: Job) -> Outcome:
     if not job.bib.aside(for_checking=job.lean):  # a large uncached bibliography is parsed aside
         job.bib.get()  # or first: the notes then reuse the memory its parser lets go
-    if job.lean:
-        job.bib.lighten()
+        if job.lean:
+            job.bib.lighten()  # (one parsed aside comes back light, once the notes are loaded)
     share = _Share()
     share.add(job, job.paths)
     bib, _ = job.bib.get()

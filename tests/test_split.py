@@ -152,21 +152,22 @@ def test_a_lean_check_reads_texts_back_and_equals_the_serial_check(tmp_path, mon
     assert {"md-link-anchor", "html-unsafe", "cite-unknown"} <= rules
 
 
-def test_a_note_edited_between_parsing_and_checking_is_reported_and_not_cached(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["Anchored", "Target"])  # Target: its text is kept for the anchors into it
+def test_a_note_edited_between_parsing_and_checking_is_reported_and_not_cached(tmp_path, monkeypatch, name):
     _lean_vault(tmp_path)
     settings = load_settings(str(tmp_path / "mkdocs.yml"))
     monkeypatch.setattr(executor, "LEAN_NOTES", 10)
     monkeypatch.setattr(fork, "usable_cores", lambda: 1)
-    edited = tmp_path / "notes" / "concepts" / "Anchored.md"
-    real = executor.build_index
+    edited = tmp_path / "notes" / "concepts" / f"{name}.md"
+    real = executor._anchored_targets
 
-    def edit_then_index(*a):  # after every note is parsed, before any is checked
+    def edit_then_go_on(*a):  # after every note is parsed, before any text is read back
         edited.write_text(edited.read_text() + "\nAn edit.\n")
         return real(*a)
 
-    monkeypatch.setattr(executor, "build_index", edit_then_index)
+    monkeypatch.setattr(executor, "_anchored_targets", edit_then_go_on)
     report = engine.check(settings)
-    found = [d for d in report.diagnostics if d.path == "notes/concepts/Anchored.md"]
+    found = [d for d in report.diagnostics if d.path == f"notes/concepts/{name}.md"]
     assert [(d.rule, d.message) for d in found] == [("file-unreadable", "changed while it was being checked")]
     assert found[0].hint == "run the check again"
     assert not list(Path(settings.cache_dir).glob("check-*.json"))  # nothing cached for unscanned bytes

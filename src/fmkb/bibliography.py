@@ -56,23 +56,23 @@ class Bibliography:
         return out
 
     @staticmethod
-    def of_years(path: str, years: dict[str, str | None]) -> Bibliography:
-        """A bibliography with only keys and years (see `years`): enough to check notes against."""
+    def of_years(path: str, years: dict[str, str | None], lines: dict[str, int] | None = None) -> Bibliography:
+        """A bibliography with only keys and years (see `years`), and each entry's line when
+        given: enough to check notes against."""
         bib = Bibliography(path)
         for key, year in years.items():
             if year is not None and year.startswith(_UNPARSED):
                 bib.unparsed[key] = int(year[len(_UNPARSED) :])
             else:
-                bib.entries[key] = BibEntry(key, "", {} if year is None else {"year": year}, 0, {})
+                line = lines.get(key, 0) if lines else 0
+                bib.entries[key] = BibEntry(key, "", {} if year is None else {"year": year}, line, {})
         return bib
 
     def for_checking(self) -> Bibliography:
         """What checking and reporting read of it, in a fraction of the memory: each key's year
         and line (`bib-unused` points at it), the entries that did not parse, the diagnostics."""
-        bib = Bibliography(self.path, diagnostics=self.diagnostics, unparsed=self.unparsed)
-        for key, e in self.entries.items():
-            year = e.fields.get("year")
-            bib.entries[key] = BibEntry(key, "", {} if year is None else {"year": year}, e.line, {})
+        bib = Bibliography.of_years(self.path, self.years(), {key: e.line for key, e in self.entries.items()})
+        bib.diagnostics = self.diagnostics
         return bib
 
     def unknown_key(self, key: str) -> tuple[str, str | None]:

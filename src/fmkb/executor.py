@@ -154,7 +154,8 @@ def _texts_again(job: Job, notes: list[Note], kept: set[str]) -> Iterator[Note]:
     ids = job.view.heading_ids()
     for note in notes:
         if note.path in kept:
-            yield note
+            if note.path not in job.files.unreadable:  # (read back in `_check`; changed since)
+                yield note
             continue
         text = job.files.text_again(note.path)
         if text is None:

@@ -332,7 +332,7 @@ def load_note(
     `math`: the site renders `$...$` as math, so links and citations inside it are not."""
     shown = display_path or relpath
     text, diags = _decode(raw, shown)
-    text = normalize_text(text)
+    text = normalize_text(text)  # (`NoteFiles.text_again` reads a text back the same way)
     lines = text.split("\n")
     index = LineIndex(text, lines)
     front = parse_frontmatter(text, shown, index)
